@@ -13,9 +13,17 @@ pub mod data;
 pub mod device;
 pub mod error;
 pub mod experiments;
+pub mod io;
 pub mod metrics;
 pub mod nn;
 pub mod plot;
 pub mod prelude;
+pub mod progress;
 
 pub use error::{Error, Result};
+
+/// Whether quick mode is on: the env var `LOT_QUICK` is set to anything but `0` or empty. CI sets it so
+/// notebooks and tutorials shrink their iteration counts; the default is the full run.
+pub fn quick_mode() -> bool {
+    std::env::var("LOT_QUICK").map(|v| !v.is_empty() && v != "0").unwrap_or(false)
+}
