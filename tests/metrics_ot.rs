@@ -1,8 +1,8 @@
 //! Exact OT and Sinkhorn against brute force and closed forms.
 
 use lagrangian_ot::metrics::{
-    exact_ot, exact_ot_weighted, fit_gaussian, gaussian_w2_squared, sinkhorn, sinkhorn_divergence, wasserstein2,
-    GroundCost, SinkhornConfig,
+    exact_ot, exact_ot_weighted, fit_gaussian, gaussian_w2_squared, sinkhorn, sinkhorn_divergence,
+    wasserstein2, GroundCost, SinkhornConfig,
 };
 use ndarray::{array, concatenate, Array1, Array2, Axis};
 use rand::Rng;
@@ -13,7 +13,11 @@ fn random_cloud(rng: &mut impl Rng, n: usize, d: usize) -> Array2<f32> {
 }
 
 fn ground(cost: GroundCost, a: ndarray::ArrayView1<f32>, b: ndarray::ArrayView1<f32>) -> f64 {
-    let sq: f64 = a.iter().zip(b.iter()).map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2)).sum();
+    let sq: f64 = a
+        .iter()
+        .zip(b.iter())
+        .map(|(&p, &q)| (f64::from(p) - f64::from(q)).powi(2))
+        .sum();
     match cost {
         GroundCost::SqEuclidean => sq,
         GroundCost::Euclidean => sq.sqrt(),
@@ -43,7 +47,13 @@ fn brute_force_matching(x: &Array2<f32>, y: &Array2<f32>, cost: GroundCost) -> f
     let n = x.nrows();
     permutations(n)
         .iter()
-        .map(|perm| perm.iter().enumerate().map(|(i, &j)| ground(cost, x.row(i), y.row(j))).sum::<f64>() / n as f64)
+        .map(|perm| {
+            perm.iter()
+                .enumerate()
+                .map(|(i, &j)| ground(cost, x.row(i), y.row(j)))
+                .sum::<f64>()
+                / n as f64
+        })
         .fold(f64::INFINITY, f64::min)
 }
 
@@ -71,11 +81,19 @@ fn exact_ot_equals_best_permutation_for_small_clouds() {
             for cost in [GroundCost::SqEuclidean, GroundCost::Euclidean] {
                 let ot = exact_ot(&x, &y, cost).unwrap();
                 let best = brute_force_matching(&x, &y, cost);
-                assert!((ot.cost - best).abs() < 1e-9 * best.max(1.0), "n={n} d={d} {cost:?}: {} vs {best}", ot.cost);
+                assert!(
+                    (ot.cost - best).abs() < 1e-9 * best.max(1.0),
+                    "n={n} d={d} {cost:?}: {} vs {best}",
+                    ot.cost
+                );
                 assert_marginals(&ot.plan, &uniform(n), &uniform(n));
                 // The reported matching realises the reported cost.
                 let assignment = ot.assignment.as_ref().unwrap();
-                let matched: f64 = assignment.iter().enumerate().map(|(i, &j)| ground(cost, x.row(i), y.row(j))).sum();
+                let matched: f64 = assignment
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &j)| ground(cost, x.row(i), y.row(j)))
+                    .sum();
                 assert!((matched / n as f64 - ot.cost).abs() < 1e-12);
             }
         }
@@ -85,14 +103,22 @@ fn exact_ot_equals_best_permutation_for_small_clouds() {
 #[test]
 fn one_dimensional_ot_is_the_sorted_matching() {
     let mut rng = lagrangian_ot::device::rng(2);
-    let (x, y) = (random_cloud(&mut rng, 60, 1), random_cloud(&mut rng, 60, 1) * 2.0 + 1.0);
+    let (x, y) = (
+        random_cloud(&mut rng, 60, 1),
+        random_cloud(&mut rng, 60, 1) * 2.0 + 1.0,
+    );
     let sorted = |a: &Array2<f32>| {
         let mut v: Vec<f64> = a.iter().map(|&p| f64::from(p)).collect();
         v.sort_by(f64::total_cmp);
         v
     };
     let (xs, ys) = (sorted(&x), sorted(&y));
-    let w2_squared: f64 = xs.iter().zip(&ys).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 60.0;
+    let w2_squared: f64 = xs
+        .iter()
+        .zip(&ys)
+        .map(|(a, b)| (a - b).powi(2))
+        .sum::<f64>()
+        / 60.0;
     let w1: f64 = xs.iter().zip(&ys).map(|(a, b)| (a - b).abs()).sum::<f64>() / 60.0;
     let ot = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap();
     assert!((ot.cost - w2_squared).abs() < 1e-10);
@@ -117,7 +143,11 @@ fn unequal_sizes_match_split_assignment() {
         for cost in [GroundCost::SqEuclidean, GroundCost::Euclidean] {
             let ot = exact_ot(&x, &y, cost).unwrap();
             let best = brute_force_matching(&x_split, &y_split, cost);
-            assert!((ot.cost - best).abs() < 1e-9, "({n},{m}) {cost:?}: {} vs {best}", ot.cost);
+            assert!(
+                (ot.cost - best).abs() < 1e-9,
+                "({n},{m}) {cost:?}: {} vs {best}",
+                ot.cost
+            );
             assert_marginals(&ot.plan, &uniform(n), &uniform(m));
             assert!(ot.assignment.is_none());
         }
@@ -127,7 +157,9 @@ fn unequal_sizes_match_split_assignment() {
     let x_split = concatenate(Axis(0), &vec![x.view(); 9]).unwrap();
     let y_split = concatenate(Axis(0), &vec![y.view(); 6]).unwrap();
     let direct = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap().cost;
-    let split = exact_ot(&x_split, &y_split, GroundCost::SqEuclidean).unwrap().cost;
+    let split = exact_ot(&x_split, &y_split, GroundCost::SqEuclidean)
+        .unwrap()
+        .cost;
     assert!((direct - split).abs() < 1e-10, "{direct} vs {split}");
 }
 
@@ -138,7 +170,12 @@ fn duplicating_the_target_keeps_the_cost() {
     let y_twice = concatenate(Axis(0), &[y.view(), y.view()]).unwrap();
     let square = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap();
     let rectangular = exact_ot(&x, &y_twice, GroundCost::SqEuclidean).unwrap();
-    assert!((square.cost - rectangular.cost).abs() < 1e-10, "{} vs {}", square.cost, rectangular.cost);
+    assert!(
+        (square.cost - rectangular.cost).abs() < 1e-10,
+        "{} vs {}",
+        square.cost,
+        rectangular.cost
+    );
     assert_marginals(&rectangular.plan, &uniform(25), &uniform(50));
 }
 
@@ -148,7 +185,9 @@ fn duplicating_the_target_keeps_the_cost() {
 fn weighted_one_dimensional_ot_is_the_quantile_coupling() {
     let mut rng = lagrangian_ot::device::rng(5);
     let mut sorted_points = |k: usize| {
-        let mut v: Vec<f64> = (0..k).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
+        let mut v: Vec<f64> = (0..k)
+            .map(|_| rng.sample::<f64, _>(StandardNormal))
+            .collect();
         v.sort_by(f64::total_cmp);
         v
     };
@@ -162,7 +201,8 @@ fn weighted_one_dimensional_ot_is_the_quantile_coupling() {
     let (a, b) = (weights(7), weights(11));
     let cost = Array2::from_shape_fn((7, 11), |(i, j)| (xs[i] - ys[j]).powi(2));
 
-    let (mut i, mut j, mut left_a, mut left_b, mut quantile_cost): (usize, usize, f64, f64, f64) = (0, 0, a[0], b[0], 0.0);
+    let (mut i, mut j, mut left_a, mut left_b, mut quantile_cost): (usize, usize, f64, f64, f64) =
+        (0, 0, a[0], b[0], 0.0);
     while i < 7 && j < 11 {
         let step = left_a.min(left_b);
         quantile_cost += step * cost[[i, j]];
@@ -178,7 +218,11 @@ fn weighted_one_dimensional_ot_is_the_quantile_coupling() {
         }
     }
     let ot = exact_ot_weighted(&a, &b, &cost).unwrap();
-    assert!((ot.cost - quantile_cost).abs() < 1e-12, "{} vs {quantile_cost}", ot.cost);
+    assert!(
+        (ot.cost - quantile_cost).abs() < 1e-12,
+        "{} vs {quantile_cost}",
+        ot.cost
+    );
     assert_marginals(&ot.plan, &a, &b);
 }
 
@@ -187,9 +231,16 @@ fn weighted_solver_with_uniform_weights_agrees_with_exact_ot() {
     let mut rng = lagrangian_ot::device::rng(7);
     let (x, y) = (random_cloud(&mut rng, 30, 2), random_cloud(&mut rng, 30, 2));
     let assignment = exact_ot(&x, &y, GroundCost::Euclidean).unwrap();
-    let cost = Array2::from_shape_fn((30, 30), |(i, j)| ground(GroundCost::Euclidean, x.row(i), y.row(j)));
+    let cost = Array2::from_shape_fn((30, 30), |(i, j)| {
+        ground(GroundCost::Euclidean, x.row(i), y.row(j))
+    });
     let weighted = exact_ot_weighted(&uniform(30), &uniform(30), &cost).unwrap();
-    assert!((assignment.cost - weighted.cost).abs() < 1e-12, "{} vs {}", assignment.cost, weighted.cost);
+    assert!(
+        (assignment.cost - weighted.cost).abs() < 1e-12,
+        "{} vs {}",
+        assignment.cost,
+        weighted.cost
+    );
 }
 
 /// Sample W2² between two Gaussians against the Bures closed form.
@@ -211,28 +262,48 @@ fn sample_w2_converges_to_bures() {
         (z.dot(&factor.t()) + mean).mapv(|v| v as f32)
     };
     let (x, y) = (sample(&mut rng, &m1, &l1), sample(&mut rng, &m2, &l2));
-    let sample_w2_squared = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap().w2_squared;
+    let sample_w2_squared = exact_ot(&x, &y, GroundCost::SqEuclidean)
+        .unwrap()
+        .w2_squared;
 
     let truth = gaussian_w2_squared(&m1, &l1.dot(&l1.t()), &m2, &l2.dot(&l2.t())).unwrap();
-    assert!((sample_w2_squared - truth).abs() < 0.4, "sample {sample_w2_squared} vs Bures {truth}");
+    assert!(
+        (sample_w2_squared - truth).abs() < 0.4,
+        "sample {sample_w2_squared} vs Bures {truth}"
+    );
 
     let (fm1, fc1) = fit_gaussian(&x).unwrap();
     let (fm2, fc2) = fit_gaussian(&y).unwrap();
     let fitted = gaussian_w2_squared(&fm1, &fc1, &fm2, &fc2).unwrap();
-    assert!((sample_w2_squared - fitted).abs() < 0.03, "sample {sample_w2_squared} vs fitted Bures {fitted}");
+    assert!(
+        (sample_w2_squared - fitted).abs() < 0.03,
+        "sample {sample_w2_squared} vs fitted Bures {fitted}"
+    );
 }
 
 #[test]
 fn sinkhorn_divergence_tends_to_exact_ot() {
     let mut rng = lagrangian_ot::device::rng(9);
-    let (x, y) = (random_cloud(&mut rng, 40, 2), random_cloud(&mut rng, 40, 2) + 0.5);
+    let (x, y) = (
+        random_cloud(&mut rng, 40, 2),
+        random_cloud(&mut rng, 40, 2) + 0.5,
+    );
     let exact = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap().cost;
-    let errors: Vec<f64> =
-        [1.0, 0.3, 0.1, 0.03, 0.01].iter().map(|&eps| (sinkhorn_divergence(&x, &y, eps).unwrap() - exact).abs()).collect();
+    let errors: Vec<f64> = [1.0, 0.3, 0.1, 0.03, 0.01]
+        .iter()
+        .map(|&eps| (sinkhorn_divergence(&x, &y, eps).unwrap() - exact).abs())
+        .collect();
     for pair in errors.windows(2) {
-        assert!(pair[1] <= pair[0] * 1.05 + 1e-6, "error not shrinking with epsilon: {errors:?}");
+        assert!(
+            pair[1] <= pair[0] * 1.05 + 1e-6,
+            "error not shrinking with epsilon: {errors:?}"
+        );
     }
-    assert!(errors[4] < 0.01 * exact, "at eps = 0.01: error {} vs exact {exact}", errors[4]);
+    assert!(
+        errors[4] < 0.01 * exact,
+        "at eps = 0.01: error {} vs exact {exact}",
+        errors[4]
+    );
 }
 
 /// At ε = 1e-3 on unit-scale data the log-domain iterations stay finite, and the entropic value
@@ -243,32 +314,84 @@ fn sinkhorn_is_stable_at_small_epsilon() {
     let (x, y) = (random_cloud(&mut rng, 50, 2), random_cloud(&mut rng, 50, 2));
     let exact = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap().cost;
     let epsilon = 1e-3;
-    let out = sinkhorn(&x, &y, &SinkhornConfig { epsilon, tol: 1e-4, ..Default::default() }).unwrap();
-    assert!(out.converged, "did not converge in {} iterations", out.iterations);
+    let out = sinkhorn(
+        &x,
+        &y,
+        &SinkhornConfig {
+            epsilon,
+            tol: 1e-4,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(
+        out.converged,
+        "did not converge in {} iterations",
+        out.iterations
+    );
     assert!(out.f.iter().chain(out.g.iter()).all(|v| v.is_finite()));
     assert_marginals_approx(&out.plan, 1e-4);
-    assert!(out.cost >= exact - 1e-6 && out.cost <= exact + epsilon * 50f64.ln() + 1e-6, "{} vs exact {exact}", out.cost);
-    assert!((out.transport_cost - exact).abs() < 1e-3, "{} vs {exact}", out.transport_cost);
+    assert!(
+        out.cost >= exact - 1e-6 && out.cost <= exact + epsilon * 50f64.ln() + 1e-6,
+        "{} vs exact {exact}",
+        out.cost
+    );
+    assert!(
+        (out.transport_cost - exact).abs() < 1e-3,
+        "{} vs {exact}",
+        out.transport_cost
+    );
     let divergence = sinkhorn_divergence(&x, &y, epsilon).unwrap();
-    assert!((divergence - exact).abs() < 2e-3, "divergence {divergence} vs exact {exact}");
+    assert!(
+        (divergence - exact).abs() < 2e-3,
+        "divergence {divergence} vs exact {exact}"
+    );
 }
 
 fn assert_marginals_approx(plan: &Array2<f64>, tol: f64) {
     let (n, m) = plan.dim();
-    let row_err: f64 = plan.sum_axis(Axis(1)).iter().map(|r| (r - 1.0 / n as f64).abs()).sum();
-    let col_err: f64 = plan.sum_axis(Axis(0)).iter().map(|c| (c - 1.0 / m as f64).abs()).sum();
-    assert!(row_err < tol && col_err < tol, "marginal errors {row_err}, {col_err}");
+    let row_err: f64 = plan
+        .sum_axis(Axis(1))
+        .iter()
+        .map(|r| (r - 1.0 / n as f64).abs())
+        .sum();
+    let col_err: f64 = plan
+        .sum_axis(Axis(0))
+        .iter()
+        .map(|c| (c - 1.0 / m as f64).abs())
+        .sum();
+    assert!(
+        row_err < tol && col_err < tol,
+        "marginal errors {row_err}, {col_err}"
+    );
 }
 
 #[test]
 fn sinkhorn_scaling_reaches_the_same_fixed_point_and_large_epsilon_gives_the_product_plan() {
     let mut rng = lagrangian_ot::device::rng(11);
     let (x, y) = (random_cloud(&mut rng, 20, 2), random_cloud(&mut rng, 30, 2));
-    let base = SinkhornConfig { epsilon: 0.05, tol: 1e-11, ..Default::default() };
+    let base = SinkhornConfig {
+        epsilon: 0.05,
+        tol: 1e-11,
+        ..Default::default()
+    };
     let scaled = sinkhorn(&x, &y, &base).unwrap();
-    let plain = sinkhorn(&x, &y, &SinkhornConfig { epsilon_scaling: false, ..base.clone() }).unwrap();
+    let plain = sinkhorn(
+        &x,
+        &y,
+        &SinkhornConfig {
+            epsilon_scaling: false,
+            ..base.clone()
+        },
+    )
+    .unwrap();
     assert!(scaled.converged && plain.converged);
-    assert!((scaled.cost - plain.cost).abs() < 1e-8, "{} vs {}", scaled.cost, plain.cost);
+    assert!(
+        (scaled.cost - plain.cost).abs() < 1e-8,
+        "{} vs {}",
+        scaled.cost,
+        plain.cost
+    );
     assert_marginals_approx(&plain.plan, 1e-10);
 
     // Self-transport terms use a different (averaged) iteration; at the shared fixed point the
@@ -279,12 +402,28 @@ fn sinkhorn_scaling_reaches_the_same_fixed_point_and_large_epsilon_gives_the_pro
     }
 
     // ε → ∞: the plan tends to a⊗b, so <P, C> tends to the mean pairwise cost.
-    let huge = sinkhorn(&x, &y, &SinkhornConfig { epsilon: 1e6, ..Default::default() }).unwrap();
+    let huge = sinkhorn(
+        &x,
+        &y,
+        &SinkhornConfig {
+            epsilon: 1e6,
+            ..Default::default()
+        },
+    )
+    .unwrap();
     let mean_cost: f64 = x
         .rows()
         .into_iter()
-        .flat_map(|xi| y.rows().into_iter().map(move |yj| ground(GroundCost::SqEuclidean, xi, yj)))
+        .flat_map(|xi| {
+            y.rows()
+                .into_iter()
+                .map(move |yj| ground(GroundCost::SqEuclidean, xi, yj))
+        })
         .sum::<f64>()
         / 600.0;
-    assert!((huge.transport_cost - mean_cost).abs() < 1e-3 * mean_cost, "{} vs {mean_cost}", huge.transport_cost);
+    assert!(
+        (huge.transport_cost - mean_cost).abs() < 1e-3 * mean_cost,
+        "{} vs {mean_cost}",
+        huge.transport_cost
+    );
 }

@@ -31,7 +31,10 @@ use ndarray_linalg::{Eigh, UPLO};
 /// assert!((score - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn alignment_score<A, S1, S2>(truth: &ArrayBase<S1, Ix3>, learned: &ArrayBase<S2, Ix3>) -> Result<f64>
+pub fn alignment_score<A, S1, S2>(
+    truth: &ArrayBase<S1, Ix3>,
+    learned: &ArrayBase<S2, Ix3>,
+) -> Result<f64>
 where
     A: Copy + Into<f64>,
     S1: Data<Elem = A>,
@@ -39,19 +42,32 @@ where
 {
     let (g, d, d2) = truth.dim();
     if g == 0 || d == 0 {
-        return Err(Error::Empty(format!("alignment_score: metric field has shape {:?}", truth.shape())));
+        return Err(Error::Empty(format!(
+            "alignment_score: metric field has shape {:?}",
+            truth.shape()
+        )));
     }
     if d != d2 {
-        return Err(Error::shape("alignment_score truth field", format!("[G, {d}, {d}]"), format!("{:?}", truth.shape())));
+        return Err(Error::shape(
+            "alignment_score truth field",
+            format!("[G, {d}, {d}]"),
+            format!("{:?}", truth.shape()),
+        ));
     }
     if learned.dim() != truth.dim() {
-        return Err(Error::shape("alignment_score learned field", format!("{:?}", truth.shape()), format!("{:?}", learned.shape())));
+        return Err(Error::shape(
+            "alignment_score learned field",
+            format!("{:?}", truth.shape()),
+            format!("{:?}", learned.shape()),
+        ));
     }
     let mut total = 0.0;
     for (t, l) in truth.outer_iter().zip(learned.outer_iter()) {
         let u = eigenvectors_ascending("truth", t.mapv(Into::into))?;
         let v = eigenvectors_ascending("learned", l.mapv(Into::into))?;
-        total += (0..d).map(|k| u.column(k).dot(&v.column(k)).abs()).sum::<f64>();
+        total += (0..d)
+            .map(|k| u.column(k).dot(&v.column(k)).abs())
+            .sum::<f64>();
     }
     Ok(total / (g * d) as f64)
 }
@@ -59,14 +75,22 @@ where
 /// Unit eigenvectors (columns) of a symmetric matrix, eigenvalues ascending.
 fn eigenvectors_ascending(what: &str, matrix: Array2<f64>) -> Result<Array2<f64>> {
     if matrix.iter().any(|v| !v.is_finite()) {
-        return Err(Error::NonFinite(format!("alignment_score: {what} metric field")));
+        return Err(Error::NonFinite(format!(
+            "alignment_score: {what} metric field"
+        )));
     }
     let scale = matrix.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
-    let asymmetry = (&matrix - &matrix.t()).iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+    let asymmetry = (&matrix - &matrix.t())
+        .iter()
+        .fold(0.0f64, |acc, v| acc.max(v.abs()));
     if asymmetry > 1e-6 * scale.max(1.0) {
-        return Err(Error::InvalidArgument(format!("alignment_score: {what} metric is not symmetric (max |M − Mᵀ| = {asymmetry})")));
+        return Err(Error::InvalidArgument(format!(
+            "alignment_score: {what} metric is not symmetric (max |M − Mᵀ| = {asymmetry})"
+        )));
     }
-    let (_, vectors) = matrix.eigh(UPLO::Lower).map_err(|e| Error::Linalg(format!("eigh: {e}")))?;
+    let (_, vectors) = matrix
+        .eigh(UPLO::Lower)
+        .map_err(|e| Error::Linalg(format!("eigh: {e}")))?;
     Ok(vectors)
 }
 
@@ -91,5 +115,11 @@ pub fn grid_2d(x_range: (f32, f32), y_range: (f32, f32), n: usize) -> Array2<f32
             (f64::from(lo) + t * (f64::from(hi) - f64::from(lo))) as f32
         }
     };
-    Array2::from_shape_fn((n * n, 2), |(k, c)| if c == 0 { axis(x_range, k % n) } else { axis(y_range, k / n) })
+    Array2::from_shape_fn((n * n, 2), |(k, c)| {
+        if c == 0 {
+            axis(x_range, k % n)
+        } else {
+            axis(y_range, k / n)
+        }
+    })
 }

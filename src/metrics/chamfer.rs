@@ -37,7 +37,10 @@ pub fn chamfer(x: &Array2<f32>, y: &Array2<f32>) -> Result<f64> {
 /// `mean_i min_j |from_i − to_j|²`.
 fn mean_nearest_squared(from: &Array2<f64>, to: &Array2<f64>) -> f64 {
     let nearest = |xi: ndarray::ArrayView1<f64>| {
-        to.rows().into_iter().map(|yj| squared_distance(xi, yj)).fold(f64::INFINITY, f64::min)
+        to.rows()
+            .into_iter()
+            .map(|yj| squared_distance(xi, yj))
+            .fold(f64::INFINITY, f64::min)
     };
     let total: f64 = if worth_parallel(from.nrows(), to.nrows(), from.ncols()) {
         from.axis_iter(Axis(0)).into_par_iter().map(nearest).sum()

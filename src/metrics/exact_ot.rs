@@ -80,7 +80,13 @@ pub fn exact_ot(x: &Array2<f32>, y: &Array2<f32>, cost: GroundCost) -> Result<Ex
             .map(|((i, j), &p)| p * squared_distance(x.row(i), y.row(j)))
             .sum(),
     };
-    Ok(ExactOt { cost: total_cost, w2_squared, w2: w2_squared.sqrt(), plan, assignment })
+    Ok(ExactOt {
+        cost: total_cost,
+        w2_squared,
+        w2: w2_squared.sqrt(),
+        plan,
+        assignment,
+    })
 }
 
 /// The Wasserstein-2 distance (not squared) between the uniform measures on two point clouds.
@@ -123,9 +129,15 @@ pub fn wasserstein2(x: &Array2<f32>, y: &Array2<f32>) -> Result<f64> {
 /// assert_eq!(ot.plan, array![[0.5], [0.5]]);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn exact_ot_weighted(a: &Array1<f64>, b: &Array1<f64>, cost: &Array2<f64>) -> Result<TransportPlan> {
+pub fn exact_ot_weighted(
+    a: &Array1<f64>,
+    b: &Array1<f64>,
+    cost: &Array2<f64>,
+) -> Result<TransportPlan> {
     if a.is_empty() || b.is_empty() {
-        return Err(Error::Empty("exact_ot_weighted: weight vectors must be non-empty".into()));
+        return Err(Error::Empty(
+            "exact_ot_weighted: weight vectors must be non-empty".into(),
+        ));
     }
     if cost.dim() != (a.len(), b.len()) {
         return Err(Error::shape(
@@ -141,7 +153,9 @@ pub fn exact_ot_weighted(a: &Array1<f64>, b: &Array1<f64>, cost: &Array2<f64>) -
         return Err(Error::NonFinite("exact_ot_weighted: cost matrix".into()));
     }
     if a.iter().chain(b.iter()).any(|&w| w < 0.0) {
-        return Err(Error::InvalidArgument("exact_ot_weighted: weights must be non-negative".into()));
+        return Err(Error::InvalidArgument(
+            "exact_ot_weighted: weights must be non-negative".into(),
+        ));
     }
     let (mass_a, mass_b) = (a.sum(), b.sum());
     if mass_a <= 0.0 || (mass_a - mass_b).abs() > 1e-9 * mass_a.max(mass_b) {
@@ -152,7 +166,10 @@ pub fn exact_ot_weighted(a: &Array1<f64>, b: &Array1<f64>, cost: &Array2<f64>) -
     // Rescale b so both totals agree exactly; the difference is within the tolerance above.
     let b = b * (mass_a / mass_b);
     let plan = solve_transportation(a, &b, cost)?;
-    Ok(TransportPlan { cost: (&plan * cost).sum(), plan })
+    Ok(TransportPlan {
+        cost: (&plan * cost).sum(),
+        plan,
+    })
 }
 
 /// Optimal assignment of an `n × n` cost matrix: `result[row] = column`.
@@ -169,7 +186,11 @@ fn solve_assignment(cost: &Array2<f64>) -> Vec<usize> {
     col_potential[1..].copy_from_slice(&auction_potentials(cost));
     let mut row_potential = vec![0.0f64; n + 1];
     for (i, row) in cost.rows().into_iter().enumerate() {
-        row_potential[i + 1] = row.iter().zip(&col_potential[1..]).map(|(c, v)| c - v).fold(f64::INFINITY, f64::min);
+        row_potential[i + 1] = row
+            .iter()
+            .zip(&col_potential[1..])
+            .map(|(c, v)| c - v)
+            .fold(f64::INFINITY, f64::min);
     }
     let mut row_of_col = vec![0usize; n + 1];
     let mut previous_col = vec![0usize; n + 1];
@@ -238,7 +259,11 @@ fn auction_potentials(cost: &Array2<f64>) -> Vec<f64> {
     if n < 2 {
         return potential;
     }
-    let (lo, hi) = cost.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| (lo.min(c), hi.max(c)));
+    let (lo, hi) = cost
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &c| {
+            (lo.min(c), hi.max(c))
+        });
     let range = hi - lo;
     if range <= 0.0 {
         return potential;
@@ -287,52 +312,84 @@ fn auction_potentials(cost: &Array2<f64>) -> Vec<f64> {
 /// Min-cost transportation plan with supplies `supply` (`[N]`) and demands `demand` (`[M]`) of
 /// equal total, by successive shortest paths.
 ///
-/// The residual network has a source `S`, the `N` supply nodes, the `M` demand nodes and a sink
-/// `T`; supply→demand arcs are uncapacitated. Each round runs a dense Dijkstra on reduced costs
-/// (potentials keep them non-negative) and pushes the bottleneck along the cheapest `S → T` path.
-/// Every push empties a supply, fills a demand or cancels a flow exactly, so the loop ends.
-fn solve_transportation(supply: &Array1<f64>, demand: &Array1<f64>, cost: &Array2<f64>) -> Result<Array2<f64>> {
+/// Each round finds the cheapest source-to-sink path in the residual network (see
+/// [`ResidualNetwork`]) and pushes its bottleneck. Every push empties a supply, fills a demand or
+/// cancels a flow exactly, so the loop ends; the round cap only guards against the impossible.
+fn solve_transportation(
+    supply: &Array1<f64>,
+    demand: &Array1<f64>,
+    cost: &Array2<f64>,
+) -> Result<Array2<f64>> {
+    let mut network = ResidualNetwork::new(supply, demand, cost);
     let (n, m) = cost.dim();
-    // Shift costs to be non-negative so zero initial potentials are feasible; the plan is unchanged.
-    let min_cost = cost.iter().copied().fold(f64::INFINITY, f64::min);
-    let cost = cost.mapv(|c| c - min_cost);
-    let total: f64 = supply.sum();
-    let negligible = 1e-14 * total;
-    let mut supply_left = supply.mapv(|s| if s > negligible { s } else { 0.0 });
-    let mut demand_left = demand.mapv(|d| if d > negligible { d } else { 0.0 });
-    let mut flow = Array2::<f64>::zeros((n, m));
-
-    // Node numbering: 0 = S, 1..=n supply nodes, n+1..=n+m demand nodes, n+m+1 = T.
-    let node_count = n + m + 2;
-    let sink = node_count - 1;
-    let supply_node = |i: usize| 1 + i;
-    let demand_node = |j: usize| 1 + n + j;
-    let mut potential = vec![0.0f64; node_count];
-    let mut dist = vec![f64::INFINITY; node_count];
-    let mut parent = vec![usize::MAX; node_count];
-    let mut done = vec![false; node_count];
-
-    // Each push zeroes a supply, a demand or a flow entry; this bound is far above what occurs.
     let max_rounds = 4 * (n + 1) * (m + 1) + 16;
     for _ in 0..max_rounds {
-        if supply_left.iter().all(|&s| s <= negligible) {
-            return Ok(flow);
+        if network.supply_left.iter().all(|&s| s <= network.negligible) {
+            return Ok(network.flow);
         }
-        dist.fill(f64::INFINITY);
-        parent.fill(usize::MAX);
-        done.fill(false);
+        let path = network.cheapest_path().ok_or_else(|| {
+            Error::InvalidArgument("exact OT: supplies and demands cannot be matched".into())
+        })?;
+        network.push_along(&path);
+    }
+    Err(Error::InvalidArgument(
+        "exact OT: transportation solver did not terminate".into(),
+    ))
+}
+
+/// Residual network of a transportation problem: a source `S` (node 0), the `N` supply nodes
+/// (`1..=N`), the `M` demand nodes (`N+1..=N+M`) and a sink `T` (last). Supply→demand arcs are
+/// uncapacitated with the (shifted, non-negative) cost; demand→supply arcs exist where flow can be
+/// cancelled. Node potentials keep reduced costs non-negative so Dijkstra applies.
+struct ResidualNetwork {
+    cost: Array2<f64>,
+    supply_left: Array1<f64>,
+    demand_left: Array1<f64>,
+    flow: Array2<f64>,
+    potential: Vec<f64>,
+    /// Masses at or below this are treated as zero (round-off on the order of the total mass).
+    negligible: f64,
+}
+
+impl ResidualNetwork {
+    fn new(supply: &Array1<f64>, demand: &Array1<f64>, cost: &Array2<f64>) -> Self {
+        // Non-negative costs make zero initial potentials feasible; a constant shift keeps the plan.
+        let min_cost = cost.iter().copied().fold(f64::INFINITY, f64::min);
+        let negligible = 1e-14 * supply.sum();
+        let clean = |v: &f64| if *v > negligible { *v } else { 0.0 };
+        ResidualNetwork {
+            cost: cost.mapv(|c| c - min_cost),
+            supply_left: supply.map(clean),
+            demand_left: demand.map(clean),
+            flow: Array2::zeros(cost.dim()),
+            potential: vec![0.0; cost.nrows() + cost.ncols() + 2],
+            negligible,
+        }
+    }
+
+    fn sink(&self) -> usize {
+        self.potential.len() - 1
+    }
+
+    /// Dense Dijkstra on reduced costs from `S`; updates the potentials and returns the node path
+    /// `S, supply, demand, supply, …, demand, T`, or `None` if `T` is unreachable.
+    fn cheapest_path(&mut self) -> Option<Vec<usize>> {
+        let (n, m) = self.cost.dim();
+        let node_count = self.potential.len();
+        let sink = self.sink();
+        let mut dist = vec![f64::INFINITY; node_count];
+        let mut parent = vec![usize::MAX; node_count];
+        let mut done = vec![false; node_count];
         dist[0] = 0.0;
-        loop {
-            let Some(u) = (0..node_count)
-                .filter(|&v| !done[v] && dist[v].is_finite())
-                .min_by(|&p, &q| dist[p].total_cmp(&dist[q]))
-            else {
-                break;
-            };
+        while let Some(u) = (0..node_count)
+            .filter(|&v| !done[v] && dist[v].is_finite())
+            .min_by(|&p, &q| dist[p].total_cmp(&dist[q]))
+        {
             done[u] = true;
             if u == sink {
                 break;
             }
+            let potential = &self.potential;
             let mut relax = |v: usize, arc_cost: f64| {
                 let candidate = dist[u] + arc_cost + potential[u] - potential[v];
                 if !done[v] && candidate < dist[v] {
@@ -342,66 +399,72 @@ fn solve_transportation(supply: &Array1<f64>, demand: &Array1<f64>, cost: &Array
             };
             if u == 0 {
                 for i in 0..n {
-                    if supply_left[i] > negligible {
-                        relax(supply_node(i), 0.0);
+                    if self.supply_left[i] > self.negligible {
+                        relax(1 + i, 0.0);
                     }
                 }
             } else if u <= n {
-                let i = u - 1;
                 for j in 0..m {
-                    relax(demand_node(j), cost[[i, j]]);
+                    relax(1 + n + j, self.cost[[u - 1, j]]);
                 }
             } else {
                 let j = u - 1 - n;
                 for i in 0..n {
-                    if flow[[i, j]] > 0.0 {
-                        relax(supply_node(i), -cost[[i, j]]);
+                    if self.flow[[i, j]] > 0.0 {
+                        relax(1 + i, -self.cost[[i, j]]);
                     }
                 }
-                if demand_left[j] > negligible {
+                if self.demand_left[j] > self.negligible {
                     relax(sink, 0.0);
                 }
             }
         }
         if !dist[sink].is_finite() {
-            return Err(Error::InvalidArgument("exact OT: supplies and demands cannot be matched".into()));
+            return None;
         }
-        for v in 0..node_count {
-            potential[v] += dist[v].min(dist[sink]);
+        for (p, d) in self.potential.iter_mut().zip(&dist) {
+            *p += d.min(dist[sink]);
         }
+        let mut path = vec![sink];
+        while let Some(&last) = path.last().filter(|&&v| v != 0) {
+            path.push(parent[last]);
+        }
+        path.reverse();
+        Some(path)
+    }
 
-        // Walk the path T <- ... <- S to find the bottleneck, then push it.
-        let path = {
-            let mut path = vec![sink];
-            let mut v = sink;
-            while v != 0 {
-                v = parent[v];
-                path.push(v);
-            }
-            path.reverse();
-            path
-        };
+    /// Pushes the bottleneck amount along a path from [`Self::cheapest_path`].
+    fn push_along(&mut self, path: &[usize]) {
+        let n = self.cost.nrows();
         let first_supply = path[1] - 1;
         let last_demand = path[path.len() - 2] - 1 - n;
-        let mut bottleneck = supply_left[first_supply].min(demand_left[last_demand]);
-        for arc in path[1..path.len() - 1].windows(2) {
-            if arc[0] > n {
-                // Demand -> supply arc: cancels existing flow.
-                bottleneck = bottleneck.min(flow[[arc[1] - 1, arc[0] - 1 - n]]);
-            }
-        }
-        supply_left[first_supply] = zero_if_negligible(supply_left[first_supply] - bottleneck, negligible);
-        demand_left[last_demand] = zero_if_negligible(demand_left[last_demand] - bottleneck, negligible);
-        for arc in path[1..path.len() - 1].windows(2) {
-            if arc[0] <= n {
-                flow[[arc[0] - 1, arc[1] - 1 - n]] += bottleneck;
+        let inner_arcs = || {
+            path[1..path.len() - 1]
+                .windows(2)
+                .map(|arc| (arc[0], arc[1]))
+        };
+        // Demand -> supply arcs cancel existing flow and limit the push.
+        let bottleneck = inner_arcs()
+            .filter(|&(from, _)| from > n)
+            .map(|(from, to)| self.flow[[to - 1, from - 1 - n]])
+            .fold(
+                self.supply_left[first_supply].min(self.demand_left[last_demand]),
+                f64::min,
+            );
+        let negligible = self.negligible;
+        self.supply_left[first_supply] =
+            zero_if_negligible(self.supply_left[first_supply] - bottleneck, negligible);
+        self.demand_left[last_demand] =
+            zero_if_negligible(self.demand_left[last_demand] - bottleneck, negligible);
+        for (from, to) in inner_arcs() {
+            if from <= n {
+                self.flow[[from - 1, to - 1 - n]] += bottleneck;
             } else {
-                let entry = &mut flow[[arc[1] - 1, arc[0] - 1 - n]];
+                let entry = &mut self.flow[[to - 1, from - 1 - n]];
                 *entry = zero_if_negligible(*entry - bottleneck, negligible);
             }
         }
     }
-    Err(Error::InvalidArgument("exact OT: transportation solver did not terminate".into()))
 }
 
 /// Rounds values within floating-point noise of zero to exactly zero.

@@ -29,17 +29,29 @@ use ndarray::{Array2, Axis};
 /// ```
 pub fn kde_log_likelihood(train: &Array2<f32>, test: &Array2<f32>, bandwidth: f64) -> Result<f64> {
     if !(bandwidth.is_finite() && bandwidth > 0.0) {
-        return Err(Error::InvalidArgument(format!("kde_log_likelihood: bandwidth must be positive and finite, got {bandwidth}")));
+        return Err(Error::InvalidArgument(format!(
+            "kde_log_likelihood: bandwidth must be positive and finite, got {bandwidth}"
+        )));
     }
     let (train, test) = checked_pair("kde_log_likelihood", train, test)?;
     let (n, d) = train.dim();
     let inverse_two_var = 0.5 / (bandwidth * bandwidth);
-    let normaliser = -(n as f64).ln() - 0.5 * d as f64 * (2.0 * std::f64::consts::PI * bandwidth * bandwidth).ln();
+    let normaliser = -(n as f64).ln()
+        - 0.5 * d as f64 * (2.0 * std::f64::consts::PI * bandwidth * bandwidth).ln();
     let log_density = |t: ndarray::ArrayView1<f64>| {
-        normaliser + log_sum_exp(train.rows().into_iter().map(|xi| -squared_distance(t, xi) * inverse_two_var))
+        normaliser
+            + log_sum_exp(
+                train
+                    .rows()
+                    .into_iter()
+                    .map(|xi| -squared_distance(t, xi) * inverse_two_var),
+            )
     };
     let total: f64 = if worth_parallel(test.nrows(), n, d) {
-        test.axis_iter(Axis(0)).into_par_iter().map(log_density).sum()
+        test.axis_iter(Axis(0))
+            .into_par_iter()
+            .map(log_density)
+            .sum()
     } else {
         test.rows().into_iter().map(log_density).sum()
     };
@@ -90,11 +102,15 @@ fn pooled_spread(context: &str, x: &Array2<f32>) -> Result<(f64, f64, f64)> {
     let x = checked_cloud(context, x)?;
     let (n, d) = x.dim();
     if n < 2 {
-        return Err(Error::InvalidArgument(format!("{context}: need at least two points, got {n}")));
+        return Err(Error::InvalidArgument(format!(
+            "{context}: need at least two points, got {n}"
+        )));
     }
     let mean_variance = x.var_axis(Axis(0), 1.0).mean().unwrap_or(0.0);
     if mean_variance <= 0.0 {
-        return Err(Error::InvalidArgument(format!("{context}: all points coincide; the bandwidth would be zero")));
+        return Err(Error::InvalidArgument(format!(
+            "{context}: all points coincide; the bandwidth would be zero"
+        )));
     }
     Ok((n as f64, d as f64, mean_variance.sqrt()))
 }

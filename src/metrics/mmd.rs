@@ -33,7 +33,9 @@ use ndarray::{Array2, Axis};
 /// ```
 pub fn mmd(x: &Array2<f32>, y: &Array2<f32>, bandwidths: &[f64]) -> Result<f64> {
     if bandwidths.is_empty() || bandwidths.iter().any(|&s| !(s.is_finite() && s > 0.0)) {
-        return Err(Error::InvalidArgument(format!("mmd: bandwidths must be a non-empty list of positive numbers, got {bandwidths:?}")));
+        return Err(Error::InvalidArgument(format!(
+            "mmd: bandwidths must be a non-empty list of positive numbers, got {bandwidths:?}"
+        )));
     }
     let (x, y) = checked_pair("mmd", x, y)?;
     let inverse_two_var: Vec<f64> = bandwidths.iter().map(|s| 0.5 / (s * s)).collect();

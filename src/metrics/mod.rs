@@ -108,14 +108,21 @@ pub(crate) fn pairwise_cost(x: &Array2<f64>, y: &Array2<f64>, cost: GroundCost) 
 /// Checks one point cloud (non-empty, finite) and converts it to `f64`.
 pub(crate) fn checked_cloud(what: &str, x: &Array2<f32>) -> Result<Array2<f64>> {
     if x.nrows() == 0 || x.ncols() == 0 {
-        return Err(Error::Empty(format!("{what} has shape {:?}; need at least one point of dimension >= 1", x.shape())));
+        return Err(Error::Empty(format!(
+            "{what} has shape {:?}; need at least one point of dimension >= 1",
+            x.shape()
+        )));
     }
     ensure_finite(what, x.iter())?;
     Ok(x.mapv(f64::from))
 }
 
 /// Checks two point clouds (each non-empty and finite, same dimension) and converts them to `f64`.
-pub(crate) fn checked_pair(context: &str, x: &Array2<f32>, y: &Array2<f32>) -> Result<(Array2<f64>, Array2<f64>)> {
+pub(crate) fn checked_pair(
+    context: &str,
+    x: &Array2<f32>,
+    y: &Array2<f32>,
+) -> Result<(Array2<f64>, Array2<f64>)> {
     let x64 = checked_cloud(&format!("{context}: first point cloud"), x)?;
     let y64 = checked_cloud(&format!("{context}: second point cloud"), y)?;
     if x.ncols() != y.ncols() {

@@ -28,7 +28,13 @@ pub struct SinkhornConfig {
 
 impl Default for SinkhornConfig {
     fn default() -> Self {
-        SinkhornConfig { epsilon: 1e-2, max_iters: 10_000, tol: 1e-6, cost: GroundCost::SqEuclidean, epsilon_scaling: true }
+        SinkhornConfig {
+            epsilon: 1e-2,
+            max_iters: 10_000,
+            tol: 1e-6,
+            cost: GroundCost::SqEuclidean,
+            epsilon_scaling: true,
+        }
     }
 }
 
@@ -69,7 +75,11 @@ pub struct SinkhornOutput {
 /// assert!((out.transport_cost - 1.0).abs() < 1e-6);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn sinkhorn(x: &Array2<f32>, y: &Array2<f32>, config: &SinkhornConfig) -> Result<SinkhornOutput> {
+pub fn sinkhorn(
+    x: &Array2<f32>,
+    y: &Array2<f32>,
+    config: &SinkhornConfig,
+) -> Result<SinkhornOutput> {
     validate_config(config)?;
     let (x, y) = checked_pair("sinkhorn", x, y)?;
     let cost = pairwise_cost(&x, &y, config.cost);
@@ -94,10 +104,15 @@ pub fn sinkhorn(x: &Array2<f32>, y: &Array2<f32>, config: &SinkhornConfig) -> Re
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
 pub fn sinkhorn_divergence(x: &Array2<f32>, y: &Array2<f32>, epsilon: f64) -> Result<f64> {
-    let config = SinkhornConfig { epsilon, ..Default::default() };
+    let config = SinkhornConfig {
+        epsilon,
+        ..Default::default()
+    };
     validate_config(&config)?;
     let (x, y) = checked_pair("sinkhorn_divergence", x, y)?;
-    let entropic = |p: &Array2<f64>, q: &Array2<f64>, coupling| solve_log_sinkhorn(&pairwise_cost(p, q, config.cost), &config, coupling).cost;
+    let entropic = |p: &Array2<f64>, q: &Array2<f64>, coupling| {
+        solve_log_sinkhorn(&pairwise_cost(p, q, config.cost), &config, coupling).cost
+    };
     let cross = entropic(&x, &y, Coupling::Cross);
     let self_x = entropic(&x, &x, Coupling::SelfTransport);
     let self_y = entropic(&y, &y, Coupling::SelfTransport);
@@ -106,13 +121,21 @@ pub fn sinkhorn_divergence(x: &Array2<f32>, y: &Array2<f32>, epsilon: f64) -> Re
 
 fn validate_config(config: &SinkhornConfig) -> Result<()> {
     if !(config.epsilon.is_finite() && config.epsilon > 0.0) {
-        return Err(Error::InvalidArgument(format!("sinkhorn: epsilon must be positive and finite, got {}", config.epsilon)));
+        return Err(Error::InvalidArgument(format!(
+            "sinkhorn: epsilon must be positive and finite, got {}",
+            config.epsilon
+        )));
     }
     if config.max_iters == 0 {
-        return Err(Error::InvalidArgument("sinkhorn: max_iters must be at least 1".into()));
+        return Err(Error::InvalidArgument(
+            "sinkhorn: max_iters must be at least 1".into(),
+        ));
     }
     if !(config.tol.is_finite() && config.tol > 0.0) {
-        return Err(Error::InvalidArgument(format!("sinkhorn: tol must be positive and finite, got {}", config.tol)));
+        return Err(Error::InvalidArgument(format!(
+            "sinkhorn: tol must be positive and finite, got {}",
+            config.tol
+        )));
     }
     Ok(())
 }
@@ -134,7 +157,11 @@ enum Coupling {
     SelfTransport,
 }
 
-fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Coupling) -> SinkhornOutput {
+fn solve_log_sinkhorn(
+    cost: &Array2<f64>,
+    config: &SinkhornConfig,
+    coupling: Coupling,
+) -> SinkhornOutput {
     let (n, m) = cost.dim();
     let cost_t = match coupling {
         Coupling::Cross => cost.t().as_standard_layout().into_owned(),
@@ -189,8 +216,11 @@ fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Cou
                 .into_iter()
                 .zip(g.iter())
                 .map(|(col, &gj)| {
-                    let mass: f64 =
-                        col.iter().zip(f.iter()).map(|(&c, &fi)| (log_a + log_b + (fi + gj - c) / eps).exp()).sum();
+                    let mass: f64 = col
+                        .iter()
+                        .zip(f.iter())
+                        .map(|(&c, &fi)| (log_a + log_b + (fi + gj - c) / eps).exp())
+                        .sum();
                     (mass - 1.0 / m as f64).abs()
                 })
                 .sum();
@@ -203,15 +233,30 @@ fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Cou
 
     let eps = config.epsilon;
     let mut plan = cost.clone();
-    plan.indexed_iter_mut().for_each(|((i, j), p)| *p = (log_a + log_b + (f[i] + g[j] - *p) / eps).exp());
+    plan.indexed_iter_mut()
+        .for_each(|((i, j), p)| *p = (log_a + log_b + (f[i] + g[j] - *p) / eps).exp());
     let transport_cost = (&plan * cost).sum();
     let dual = f.sum() / n as f64 + g.sum() / m as f64;
-    SinkhornOutput { cost: dual, transport_cost, f, g, plan, iterations, converged }
+    SinkhornOutput {
+        cost: dual,
+        transport_cost,
+        f,
+        g,
+        plan,
+        iterations,
+        converged,
+    }
 }
 
 /// `out_i = -ε log Σ_j exp(log w + (h_j - C_ij) / ε)`: the potential on the rows of `cost` given
 /// the potential `h` on its columns, whose uniform weights have log `log_w`.
-fn soft_c_transform(cost: &Array2<f64>, h: &Array1<f64>, log_w: f64, eps: f64, out: &mut Array1<f64>) {
+fn soft_c_transform(
+    cost: &Array2<f64>,
+    h: &Array1<f64>,
+    log_w: f64,
+    eps: f64,
+    out: &mut Array1<f64>,
+) {
     let update = |row: ndarray::ArrayView1<f64>, out_i: &mut f64| {
         let lse = log_sum_exp(row.iter().zip(h.iter()).map(|(&c, &hj)| (hj - c) / eps));
         *out_i = -eps * (log_w + lse);
