@@ -18,7 +18,11 @@ use std::io::Write;
 /// );
 /// ```
 pub fn evcxr_bundle(text: &str, svg: &str) -> String {
-    format!("{}{}", evcxr_block("text/plain", text), evcxr_block("image/svg+xml", svg))
+    format!(
+        "{}{}",
+        evcxr_block("text/plain", text),
+        evcxr_block("image/svg+xml", svg)
+    )
 }
 
 /// A single `text/plain` block (used for messages such as "figure not drawn: ...").
@@ -27,7 +31,10 @@ pub fn evcxr_text(text: &str) -> String {
 }
 
 fn evcxr_block(mime: &str, content: &str) -> String {
-    format!("EVCXR_BEGIN_CONTENT {mime}\n{}\nEVCXR_END_CONTENT\n", content.trim_end())
+    format!(
+        "EVCXR_BEGIN_CONTENT {mime}\n{}\nEVCXR_END_CONTENT\n",
+        content.trim_end()
+    )
 }
 
 /// Writes `output` to stdout in one locked write, so no other thread's output lands inside an

@@ -12,7 +12,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::color::{ColorMap, Rgb};
 use super::display::{evcxr_bundle, evcxr_text, print_locked};
-use super::layer::{check_range, groups_from, points_from, sample_field, xy_from, Layer, PathColoring};
+use super::layer::{
+    check_range, groups_from, points_from, sample_field, xy_from, Layer, PathColoring,
+};
 use super::panel::{plot_err, Panel};
 use crate::{Error, Result};
 
@@ -62,13 +64,22 @@ impl Default for Figure {
 impl Figure {
     /// An empty figure with one (current) panel.
     pub fn new() -> Self {
-        Figure { panels: vec![Panel::default()], cols: None, panel_size: DEFAULT_PANEL_SIZE, suptitle: None, error: None }
+        Figure {
+            panels: vec![Panel::default()],
+            cols: None,
+            panel_size: DEFAULT_PANEL_SIZE,
+            suptitle: None,
+            error: None,
+        }
     }
 
     /// A figure that renders to `error`; lets a [`super::Plot`] implementation report a problem
     /// through the usual output path.
     pub fn failed(error: Error) -> Self {
-        Figure { error: Some(error), ..Self::new() }
+        Figure {
+            error: Some(error),
+            ..Self::new()
+        }
     }
 
     /// Lays out the panels of `figures` on a grid `cols` wide (row by row), in one SVG.
@@ -82,16 +93,25 @@ impl Figure {
     /// assert!(fig.to_svg().unwrap().starts_with("<svg"));
     /// ```
     pub fn grid(cols: usize, figures: Vec<Figure>) -> Self {
-        let mut grid = Figure { panels: Vec::new(), cols: Some(cols), ..Self::new() };
+        let mut grid = Figure {
+            panels: Vec::new(),
+            cols: Some(cols),
+            ..Self::new()
+        };
         if cols == 0 {
-            grid.fail(Error::InvalidArgument("grid needs at least one column".into()));
+            grid.fail(Error::InvalidArgument(
+                "grid needs at least one column".into(),
+            ));
         }
         if figures.is_empty() {
             grid.fail(Error::Empty("grid of no figures".into()));
         }
         let grid = figures.into_iter().fold(grid, Figure::panel);
         if grid.panels.is_empty() {
-            Figure { panels: vec![Panel::default()], ..grid }
+            Figure {
+                panels: vec![Panel::default()],
+                ..grid
+            }
         } else {
             grid
         }
@@ -106,7 +126,8 @@ impl Figure {
         if let Some(error) = figure.error {
             self.fail(error);
         }
-        self.panels.extend(figure.panels.into_iter().filter(|p| !p.is_blank()));
+        self.panels
+            .extend(figure.panels.into_iter().filter(|p| !p.is_blank()));
         if self.panels.is_empty() {
             self.panels.push(Panel::default());
         }
@@ -122,7 +143,9 @@ impl Figure {
     /// Number of panels per row.
     pub fn cols(mut self, cols: usize) -> Self {
         if cols == 0 {
-            self.fail(Error::InvalidArgument("a figure needs at least one column".into()));
+            self.fail(Error::InvalidArgument(
+                "a figure needs at least one column".into(),
+            ));
         } else {
             self.cols = Some(cols);
         }
@@ -132,7 +155,9 @@ impl Figure {
     /// Size of each panel in pixels.
     pub fn panel_size(mut self, width: u32, height: u32) -> Self {
         if width < 120 || height < 100 {
-            self.fail(Error::InvalidArgument(format!("panel size {width}x{height} is below the 120x100 px minimum")));
+            self.fail(Error::InvalidArgument(format!(
+                "panel size {width}x{height} is below the 120x100 px minimum"
+            )));
         } else {
             self.panel_size = (width, height);
         }
@@ -190,24 +215,40 @@ impl Figure {
     /// Scatter of an `[N, 2]` cloud in the next palette colour; a non-empty `label` goes into the
     /// legend.
     pub fn scatter<'a>(self, points: impl Into<ArrayView2<'a, f32>>, label: &str) -> Self {
-        let layer = points_from(points.into(), "scatter")
-            .map(|points| Layer::Scatter { points, label: non_empty(label), color: None, radius: None });
+        let layer = points_from(points.into(), "scatter").map(|points| Layer::Scatter {
+            points,
+            label: non_empty(label),
+            color: None,
+            radius: None,
+        });
         self.push(layer)
     }
 
     /// Scatter of an `[N, 2]` cloud coloured by integer group (`labels[i]` for row `i`), with
     /// one legend entry per group.
-    pub fn scatter_groups<'a, 'b>(self, points: impl Into<ArrayView2<'a, f32>>, labels: impl Into<ArrayView1<'b, i64>>) -> Self {
+    pub fn scatter_groups<'a, 'b>(
+        self,
+        points: impl Into<ArrayView2<'a, f32>>,
+        labels: impl Into<ArrayView1<'b, i64>>,
+    ) -> Self {
         let layer = points_from(points.into(), "scatter_groups").and_then(|points| {
             let groups = groups_from(labels.into(), points.len(), "scatter_groups")?;
-            Ok(Layer::Groups { points, groups, radius: None })
+            Ok(Layer::Groups {
+                points,
+                groups,
+                radius: None,
+            })
         });
         self.push(layer)
     }
 
     /// A line through `(x[i], y[i])`.
     pub fn line_xy(self, x: &[f64], y: &[f64], label: &str) -> Self {
-        let layer = xy_from(x, y, "line_xy").map(|points| Layer::Line { points, label: non_empty(label), color: None });
+        let layer = xy_from(x, y, "line_xy").map(|points| Layer::Line {
+            points,
+            label: non_empty(label),
+            color: None,
+        });
         self.push(layer)
     }
 
@@ -231,31 +272,60 @@ impl Figure {
 
     /// Polylines, each path an `[T, 2]` array (`T >= 2`), all in the next palette colour.
     pub fn paths(self, paths: &[Array2<f32>], label: &str) -> Self {
-        let layer = paths_from(paths).map(|paths| Layer::Paths { paths, label: non_empty(label), color: None, coloring: PathColoring::Solid });
+        let layer = paths_from(paths).map(|paths| Layer::Paths {
+            paths,
+            label: non_empty(label),
+            color: None,
+            coloring: PathColoring::Solid,
+        });
         self.push(layer)
     }
 
     /// Polylines coloured by time: segment `i` of a `T`-point path gets `cmap` at
     /// `(i + 0.5) / (T - 1)`, with a colour bar for `t`.
     pub fn paths_by_time(self, paths: &[Array2<f32>], cmap: ColorMap) -> Self {
-        let layer = paths_from(paths).map(|paths| Layer::Paths { paths, label: None, color: None, coloring: PathColoring::Time(cmap) });
+        let layer = paths_from(paths).map(|paths| Layer::Paths {
+            paths,
+            label: None,
+            color: None,
+            coloring: PathColoring::Time(cmap),
+        });
         self.push(layer)
     }
 
     /// Arrows from `points[i]` along `vectors[i]` (both `[N, 2]`), multiplied by `scale`, or,
     /// with `None`, scaled so the longest arrow is about one grid spacing of the points.
-    pub fn quiver<'a, 'b>(self, points: impl Into<ArrayView2<'a, f32>>, vectors: impl Into<ArrayView2<'b, f32>>, scale: Option<f32>) -> Self {
+    pub fn quiver<'a, 'b>(
+        self,
+        points: impl Into<ArrayView2<'a, f32>>,
+        vectors: impl Into<ArrayView2<'b, f32>>,
+        scale: Option<f32>,
+    ) -> Self {
         let layer = (|| {
             let points = points_from(points.into(), "quiver points")?;
             let vectors = points_from(vectors.into(), "quiver vectors")?;
             if points.len() != vectors.len() {
-                return Err(Error::shape("quiver", format!("{} vectors", points.len()), vectors.len().to_string()));
+                return Err(Error::shape(
+                    "quiver",
+                    format!("{} vectors", points.len()),
+                    vectors.len().to_string(),
+                ));
             }
             let scale = match scale {
-                Some(s) if !(s.is_finite() && s > 0.0) => return Err(Error::InvalidArgument(format!("quiver scale must be positive, got {s}"))),
+                Some(s) if !(s.is_finite() && s > 0.0) => {
+                    return Err(Error::InvalidArgument(format!(
+                        "quiver scale must be positive, got {s}"
+                    )))
+                }
                 s => s.map(f64::from),
             };
-            Ok(Layer::Quiver { points, vectors, scale, label: None, color: None })
+            Ok(Layer::Quiver {
+                points,
+                vectors,
+                scale,
+                label: None,
+                color: None,
+            })
         })();
         self.push(layer)
     }
@@ -268,32 +338,63 @@ impl Figure {
     /// let svg = Figure::new().heatmap_fn(|x, y| x * x + y * y, (-1.0, 1.0), (-1.0, 1.0), 20).to_svg().unwrap();
     /// assert!(svg.matches("<rect").count() >= 400);
     /// ```
-    pub fn heatmap_fn(self, field: impl Fn(f32, f32) -> f32, x: (f64, f64), y: (f64, f64), resolution: usize) -> Self {
+    pub fn heatmap_fn(
+        self,
+        field: impl Fn(f32, f32) -> f32,
+        x: (f64, f64),
+        y: (f64, f64),
+        resolution: usize,
+    ) -> Self {
         let layer = (|| {
-            let (x, y) = (check_range(x, "heatmap x range")?, check_range(y, "heatmap y range")?);
+            let (x, y) = (
+                check_range(x, "heatmap x range")?,
+                check_range(y, "heatmap y range")?,
+            );
             if !(2..=MAX_HEATMAP_RESOLUTION).contains(&resolution) {
-                return Err(Error::InvalidArgument(format!("heatmap resolution must be in 2..={MAX_HEATMAP_RESOLUTION}, got {resolution}")));
+                return Err(Error::InvalidArgument(format!(
+                    "heatmap resolution must be in 2..={MAX_HEATMAP_RESOLUTION}, got {resolution}"
+                )));
             }
             let values = sample_field(field, x, y, resolution);
             if !values.iter().all(|v| v.is_finite()) {
                 return Err(Error::NonFinite("heatmap field values".into()));
             }
-            Ok(Layer::Heatmap { values, x, y, cmap: ColorMap::default(), label: None })
+            Ok(Layer::Heatmap {
+                values,
+                x,
+                y,
+                cmap: ColorMap::default(),
+                label: None,
+            })
         })();
         self.push(layer)
     }
 
     /// Heatmap of a precomputed grid over `x` × `y`: `values[[iy, ix]]` is the cell `ix`-th from
     /// the left and `iy`-th from the **bottom** (row 0 at `y.0`).
-    pub fn heatmap<'a>(self, values: impl Into<ArrayView2<'a, f32>>, x: (f64, f64), y: (f64, f64)) -> Self {
+    pub fn heatmap<'a>(
+        self,
+        values: impl Into<ArrayView2<'a, f32>>,
+        x: (f64, f64),
+        y: (f64, f64),
+    ) -> Self {
         let values = values.into();
         let layer = (|| {
-            let (x, y) = (check_range(x, "heatmap x range")?, check_range(y, "heatmap y range")?);
+            let (x, y) = (
+                check_range(x, "heatmap x range")?,
+                check_range(y, "heatmap y range")?,
+            );
             if values.is_empty() {
                 return Err(Error::Empty("heatmap grid".into()));
             }
             crate::error::ensure_finite("heatmap grid", values.iter())?;
-            Ok(Layer::Heatmap { values: values.mapv(f64::from), x, y, cmap: ColorMap::default(), label: None })
+            Ok(Layer::Heatmap {
+                values: values.mapv(f64::from),
+                x,
+                y,
+                cmap: ColorMap::default(),
+                label: None,
+            })
         })();
         self.push(layer)
     }
@@ -340,8 +441,15 @@ impl Figure {
     /// Size of the whole SVG in pixels.
     pub fn size_px(&self) -> (u32, u32) {
         let (rows, cols) = self.grid_shape();
-        let title = if self.suptitle.is_some() { SUPTITLE_HEIGHT } else { 0 };
-        (cols as u32 * self.panel_size.0, rows as u32 * self.panel_size.1 + title)
+        let title = if self.suptitle.is_some() {
+            SUPTITLE_HEIGHT
+        } else {
+            0
+        };
+        (
+            cols as u32 * self.panel_size.0,
+            rows as u32 * self.panel_size.1 + title,
+        )
     }
 
     /// Renders the figure as one SVG document.
@@ -357,8 +465,14 @@ impl Figure {
             let body = match &self.suptitle {
                 Some(title) => {
                     let (top, rest) = root.split_vertically(SUPTITLE_HEIGHT);
-                    let style = TextStyle::from(("sans-serif", 17).into_font()).pos(Pos::new(HPos::Center, VPos::Center));
-                    top.draw(&Text::new(title.clone(), (width as i32 / 2, SUPTITLE_HEIGHT as i32 / 2 + 2), style)).map_err(plot_err)?;
+                    let style = TextStyle::from(("sans-serif", 17).into_font())
+                        .pos(Pos::new(HPos::Center, VPos::Center));
+                    top.draw(&Text::new(
+                        title.clone(),
+                        (width as i32 / 2, SUPTITLE_HEIGHT as i32 / 2 + 2),
+                        style,
+                    ))
+                    .map_err(plot_err)?;
                     rest
                 }
                 None => root.clone(),
@@ -377,7 +491,9 @@ impl Figure {
     pub fn save_svg(&self, path: impl AsRef<Path>) -> Result<()> {
         let path = path.as_ref();
         let svg = self.to_svg()?;
-        let file_name = path.file_name().ok_or_else(|| Error::InvalidArgument(format!("not a file path: {}", path.display())))?;
+        let file_name = path.file_name().ok_or_else(|| {
+            Error::InvalidArgument(format!("not a file path: {}", path.display()))
+        })?;
         let mut temp_name = file_name.to_os_string();
         temp_name.push(format!(".tmp{}", std::process::id()));
         let temp = path.with_file_name(temp_name);
@@ -399,7 +515,10 @@ impl Figure {
         let (rows, cols) = self.grid_shape();
         let (width, height) = self.size_px();
         let n = self.panels.len();
-        let mut text = format!("Figure: {n} panel{} ({rows}x{cols}, {width}x{height} px)", if n == 1 { "" } else { "s" });
+        let mut text = format!(
+            "Figure: {n} panel{} ({rows}x{cols}, {width}x{height} px)",
+            if n == 1 { "" } else { "s" }
+        );
         if let Some(title) = &self.suptitle {
             text.push_str(&format!(" \"{title}\""));
         }
@@ -409,7 +528,11 @@ impl Figure {
             .take(6)
             .map(|p| {
                 let kinds: Vec<&str> = p.layers.iter().map(Layer::kind).collect();
-                format!("\"{}\" [{}]", p.title.as_deref().unwrap_or(""), kinds.join(", "))
+                format!(
+                    "\"{}\" [{}]",
+                    p.title.as_deref().unwrap_or(""),
+                    kinds.join(", ")
+                )
             })
             .collect();
         text.push_str(": ");
@@ -479,7 +602,11 @@ fn paths_from(paths: &[Array2<f32>]) -> Result<Vec<Vec<(f64, f64)>>> {
         .iter()
         .map(|path| {
             if path.nrows() < 2 {
-                return Err(Error::shape("paths", "[T >= 2, 2]", format!("{:?}", path.shape())));
+                return Err(Error::shape(
+                    "paths",
+                    "[T >= 2, 2]",
+                    format!("{:?}", path.shape()),
+                ));
             }
             points_from(path.view(), "paths")
         })
@@ -490,12 +617,22 @@ fn paths_from(paths: &[Array2<f32>]) -> Result<Vec<Vec<(f64, f64)>>> {
 /// become [`Error::Plot`] with the same message.
 fn replicate(error: &Error) -> Error {
     match error {
-        Error::Shape { context, expected, got } => Error::shape(context.clone(), expected.clone(), got.clone()),
+        Error::Shape {
+            context,
+            expected,
+            got,
+        } => Error::shape(context.clone(), expected.clone(), got.clone()),
         Error::Empty(what) => Error::Empty(what.clone()),
         Error::NonFinite(what) => Error::NonFinite(what.clone()),
         Error::InvalidArgument(what) => Error::InvalidArgument(what.clone()),
-        Error::Dataset { path, reason } => Error::Dataset { path: path.clone(), reason: reason.clone() },
-        Error::MissingSharedData { var, path } => Error::MissingSharedData { var, path: path.clone() },
+        Error::Dataset { path, reason } => Error::Dataset {
+            path: path.clone(),
+            reason: reason.clone(),
+        },
+        Error::MissingSharedData { var, path } => Error::MissingSharedData {
+            var,
+            path: path.clone(),
+        },
         Error::Plot(what) => Error::Plot(what.clone()),
         other => Error::Plot(other.to_string()),
     }

@@ -83,7 +83,10 @@ impl Layer {
     pub(crate) fn set_colormap(&mut self, map: ColorMap) {
         match self {
             Layer::Heatmap { cmap, .. } => *cmap = map,
-            Layer::Paths { coloring: PathColoring::Time(cmap), .. } => *cmap = map,
+            Layer::Paths {
+                coloring: PathColoring::Time(cmap),
+                ..
+            } => *cmap = map,
             _ => {}
         }
     }
@@ -123,13 +126,21 @@ pub(crate) fn points_from(view: ArrayView2<'_, f32>, what: &str) -> Result<Vec<P
         return Err(Error::Empty(format!("{what}: no points")));
     }
     crate::error::ensure_finite(what, view.iter())?;
-    Ok(view.rows().into_iter().map(|r| (r[0] as f64, r[1] as f64)).collect())
+    Ok(view
+        .rows()
+        .into_iter()
+        .map(|r| (r[0] as f64, r[1] as f64))
+        .collect())
 }
 
 /// Copies paired `x`, `y` series into points, rejecting empty, unequal or non-finite input.
 pub(crate) fn xy_from(x: &[f64], y: &[f64], what: &str) -> Result<Vec<Point>> {
     if x.len() != y.len() {
-        return Err(Error::shape(what, format!("y of length {}", x.len()), y.len().to_string()));
+        return Err(Error::shape(
+            what,
+            format!("y of length {}", x.len()),
+            y.len().to_string(),
+        ));
     }
     if x.is_empty() {
         return Err(Error::Empty(format!("{what}: no values")));
@@ -141,9 +152,17 @@ pub(crate) fn xy_from(x: &[f64], y: &[f64], what: &str) -> Result<Vec<Point>> {
 }
 
 /// Copies integer group labels, one per point.
-pub(crate) fn groups_from(labels: ArrayView1<'_, i64>, n_points: usize, what: &str) -> Result<Vec<i64>> {
+pub(crate) fn groups_from(
+    labels: ArrayView1<'_, i64>,
+    n_points: usize,
+    what: &str,
+) -> Result<Vec<i64>> {
     if labels.len() != n_points {
-        return Err(Error::shape(what, format!("{n_points} labels"), labels.len().to_string()));
+        return Err(Error::shape(
+            what,
+            format!("{n_points} labels"),
+            labels.len().to_string(),
+        ));
     }
     Ok(labels.to_vec())
 }
@@ -170,7 +189,8 @@ pub(crate) fn sample_field(
     y: (f64, f64),
     resolution: usize,
 ) -> Array2<f64> {
-    let centre = |(lo, hi): (f64, f64), i: usize| lo + (hi - lo) * (i as f64 + 0.5) / resolution as f64;
+    let centre =
+        |(lo, hi): (f64, f64), i: usize| lo + (hi - lo) * (i as f64 + 0.5) / resolution as f64;
     Array2::from_shape_fn((resolution, resolution), |(iy, ix)| {
         field(centre(x, ix) as f32, centre(y, iy) as f32) as f64
     })

@@ -10,7 +10,9 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::color::{palette, ColorMap, Rgb};
 use super::layer::{Layer, PathColoring, Point};
-use super::range::{equal_aspect, finite_bounds, format_log_tick, format_tick, padded_range, DEFAULT_PADDING};
+use super::range::{
+    equal_aspect, finite_bounds, format_log_tick, format_tick, padded_range, DEFAULT_PADDING,
+};
 use crate::{Error, Result};
 
 type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
@@ -86,8 +88,16 @@ impl Panel {
             let name = self.title.as_deref().unwrap_or("untitled");
             return Err(Error::Empty(format!("panel '{name}' has nothing to draw")));
         }
-        if self.log_y && self.layers.iter().flat_map(Layer::y_values).any(|y| y <= 0.0) {
-            return Err(Error::InvalidArgument("log-scaled y axis needs all y values > 0".into()));
+        if self.log_y
+            && self
+                .layers
+                .iter()
+                .flat_map(Layer::y_values)
+                .any(|y| y <= 0.0)
+        {
+            return Err(Error::InvalidArgument(
+                "log-scaled y axis needs all y values > 0".into(),
+            ));
         }
         let arrows = self.resolve_arrows();
         let (x_range, y_range) = self.ranges(&arrows)?;
@@ -97,8 +107,15 @@ impl Panel {
             Some(title) => {
                 let (top, rest) = area.split_vertically(TITLE_HEIGHT);
                 let (w, h) = top.dim_in_pixel();
-                let style = TextStyle::from((FONT, 15).into_font()).color(&TEXT).pos(Pos::new(HPos::Center, VPos::Center));
-                top.draw(&Text::new(title.clone(), (w as i32 / 2, h as i32 / 2 + 2), style)).map_err(plot_err)?;
+                let style = TextStyle::from((FONT, 15).into_font())
+                    .color(&TEXT)
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                top.draw(&Text::new(
+                    title.clone(),
+                    (w as i32 / 2, h as i32 / 2 + 2),
+                    style,
+                ))
+                .map_err(plot_err)?;
                 rest
             }
             None => area.clone(),
@@ -108,12 +125,20 @@ impl Panel {
         let (chart_area, strip) = area.split_horizontally(width.saturating_sub(strip_width));
 
         let (x_range, y_range) = if self.equal_aspect {
-            let (w, h) = self.builder(&chart_area).build_cartesian_2d(0f64..1f64, 0f64..1f64).map_err(plot_err)?.plotting_area().dim_in_pixel();
+            let (w, h) = self
+                .builder(&chart_area)
+                .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+                .map_err(plot_err)?
+                .plotting_area()
+                .dim_in_pixel();
             equal_aspect(x_range, y_range, w, h)
         } else {
             (x_range, y_range)
         };
-        let mut chart = self.builder(&chart_area).build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1).map_err(plot_err)?;
+        let mut chart = self
+            .builder(&chart_area)
+            .build_cartesian_2d(x_range.0..x_range.1, y_range.0..y_range.1)
+            .map_err(plot_err)?;
         self.draw_mesh(&mut chart, y_range)?;
         for (item, layer_arrows) in styled.iter().zip(&arrows) {
             self.draw_layer(&mut chart, item, layer_arrows, x_range, y_range)?;
@@ -121,7 +146,10 @@ impl Panel {
         draw_strip(&strip, CHART_MARGIN_TOP, &legend, color_bar.as_ref())
     }
 
-    fn builder<'a, 'b, DB: DrawingBackend>(&self, area: &'a DrawingArea<DB, Shift>) -> ChartBuilder<'a, 'b, DB> {
+    fn builder<'a, 'b, DB: DrawingBackend>(
+        &self,
+        area: &'a DrawingArea<DB, Shift>,
+    ) -> ChartBuilder<'a, 'b, DB> {
         let mut builder = ChartBuilder::on(area);
         builder
             .margin_top(CHART_MARGIN_TOP)
@@ -133,10 +161,20 @@ impl Panel {
         builder
     }
 
-    fn draw_mesh<DB: DrawingBackend>(&self, chart: &mut Chart<'_, DB>, y_range: (f64, f64)) -> Result<()> {
+    fn draw_mesh<DB: DrawingBackend>(
+        &self,
+        chart: &mut Chart<'_, DB>,
+        y_range: (f64, f64),
+    ) -> Result<()> {
         let span_decades = y_range.1 - y_range.0;
         let x_format = |v: &f64| format_tick(*v);
-        let y_format = move |v: &f64| if self.log_y { format_log_tick(*v, span_decades) } else { format_tick(*v) };
+        let y_format = move |v: &f64| {
+            if self.log_y {
+                format_log_tick(*v, span_decades)
+            } else {
+                format_tick(*v)
+            }
+        };
         let mut mesh = chart.configure_mesh();
         mesh.x_labels(6)
             .y_labels(6)
@@ -161,9 +199,18 @@ impl Panel {
         self.layers
             .iter()
             .map(|layer| match layer {
-                Layer::Quiver { points, vectors, scale, .. } => {
+                Layer::Quiver {
+                    points,
+                    vectors,
+                    scale,
+                    ..
+                } => {
                     let k = scale.unwrap_or_else(|| auto_arrow_scale(points, vectors));
-                    points.iter().zip(vectors).map(|(&(x, y), &(u, v))| ((x, y), (x + k * u, y + k * v))).collect()
+                    points
+                        .iter()
+                        .zip(vectors)
+                        .map(|(&(x, y), &(u, v))| ((x, y), (x + k * u, y + k * v)))
+                        .collect()
                 }
                 _ => Vec::new(),
             })
@@ -180,9 +227,9 @@ impl Panel {
         };
         for (layer, layer_arrows) in self.layers.iter().zip(arrows) {
             match layer {
-                Layer::Scatter { points, .. } | Layer::Groups { points, .. } | Layer::Line { points, .. } => {
-                    points.iter().for_each(|&p| add(p))
-                }
+                Layer::Scatter { points, .. }
+                | Layer::Groups { points, .. }
+                | Layer::Line { points, .. } => points.iter().for_each(|&p| add(p)),
                 Layer::Paths { paths, .. } => paths.iter().flatten().for_each(|&p| add(p)),
                 Layer::Quiver { .. } => layer_arrows.iter().for_each(|&(a, b)| {
                     add(a);
@@ -194,10 +241,14 @@ impl Panel {
                 }
             }
         }
-        let heatmap_only = self.layers.iter().all(|l| matches!(l, Layer::Heatmap { .. }));
+        let heatmap_only = self
+            .layers
+            .iter()
+            .all(|l| matches!(l, Layer::Heatmap { .. }));
         let padding = if heatmap_only { 0.0 } else { DEFAULT_PADDING };
         let auto = |values: &[f64], what: &str| -> Result<(f64, f64)> {
-            let (lo, hi) = finite_bounds(values.iter().copied()).ok_or_else(|| Error::NonFinite(what.into()))?;
+            let (lo, hi) = finite_bounds(values.iter().copied())
+                .ok_or_else(|| Error::NonFinite(what.into()))?;
             padded_range(lo, hi, padding)
         };
         let x = match self.x_range {
@@ -210,7 +261,9 @@ impl Panel {
             None => auto(&ys, "y values")?,
         };
         if !(x.0.is_finite() && x.1.is_finite() && y.0.is_finite() && y.1.is_finite()) {
-            return Err(Error::InvalidArgument("axis range is not finite (log axis with a range <= 0?)".into()));
+            return Err(Error::InvalidArgument(
+                "axis range is not finite (log axis with a range <= 0?)".into(),
+            ));
         }
         Ok((x, y))
     }
@@ -229,24 +282,44 @@ impl Panel {
                 })
             };
             let (color, group_offset) = match layer {
-                Layer::Scatter { label, color, .. } | Layer::Line { label, color, .. } | Layer::Quiver { label, color, .. } => {
+                Layer::Scatter { label, color, .. }
+                | Layer::Line { label, color, .. }
+                | Layer::Quiver { label, color, .. } => {
                     let rgb = take_color(color);
                     if let Some(label) = label {
-                        legend.push(LegendEntry { label: label.clone(), color: rgb, is_line: !matches!(layer, Layer::Scatter { .. }) });
+                        legend.push(LegendEntry {
+                            label: label.clone(),
+                            color: rgb,
+                            is_line: !matches!(layer, Layer::Scatter { .. }),
+                        });
                     }
                     (rgb, 0)
                 }
-                Layer::Paths { label, color, coloring, .. } => match coloring {
+                Layer::Paths {
+                    label,
+                    color,
+                    coloring,
+                    ..
+                } => match coloring {
                     PathColoring::Solid => {
                         let rgb = take_color(color);
                         if let Some(label) = label {
-                            legend.push(LegendEntry { label: label.clone(), color: rgb, is_line: true });
+                            legend.push(LegendEntry {
+                                label: label.clone(),
+                                color: rgb,
+                                is_line: true,
+                            });
                         }
                         (rgb, 0)
                     }
                     PathColoring::Time(cmap) => {
                         if color_bar.is_none() {
-                            color_bar = Some(ColorBar { cmap: *cmap, lo: 0.0, hi: 1.0, caption: label.clone().unwrap_or_else(|| "t".into()) });
+                            color_bar = Some(ColorBar {
+                                cmap: *cmap,
+                                lo: 0.0,
+                                hi: 1.0,
+                                caption: label.clone().unwrap_or_else(|| "t".into()),
+                            });
                         }
                         (cmap.at(0.5), 0)
                     }
@@ -257,22 +330,44 @@ impl Panel {
                     distinct.sort_unstable();
                     distinct.dedup();
                     for &g in distinct.iter().take(MAX_LEGEND_GROUPS) {
-                        legend.push(LegendEntry { label: format!("group {g}"), color: palette(offset + g), is_line: false });
+                        legend.push(LegendEntry {
+                            label: format!("group {g}"),
+                            color: palette(offset + g),
+                            is_line: false,
+                        });
                     }
                     if distinct.len() > MAX_LEGEND_GROUPS {
-                        legend.push(LegendEntry { label: format!("+{} more", distinct.len() - MAX_LEGEND_GROUPS), color: Rgb(255, 255, 255), is_line: false });
+                        legend.push(LegendEntry {
+                            label: format!("+{} more", distinct.len() - MAX_LEGEND_GROUPS),
+                            color: Rgb(255, 255, 255),
+                            is_line: false,
+                        });
                     }
                     next_series += distinct.last().map_or(0, |&g| g.max(0) + 1);
                     (palette(offset), offset)
                 }
-                Layer::Heatmap { values, cmap, label, .. } => {
+                Layer::Heatmap {
+                    values,
+                    cmap,
+                    label,
+                    ..
+                } => {
                     let (lo, hi) = finite_bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
                     // A heatmap's scale is the one a reader needs; it replaces a time bar.
-                    color_bar = Some(ColorBar { cmap: *cmap, lo, hi, caption: label.clone().unwrap_or_default() });
+                    color_bar = Some(ColorBar {
+                        cmap: *cmap,
+                        lo,
+                        hi,
+                        caption: label.clone().unwrap_or_default(),
+                    });
                     (cmap.at(0.5), 0)
                 }
             };
-            styled.push(Styled { layer, color, group_offset });
+            styled.push(Styled {
+                layer,
+                color,
+                group_offset,
+            });
         }
         (styled, legend, color_bar)
     }
@@ -285,30 +380,59 @@ impl Panel {
         x_range: (f64, f64),
         y_range: (f64, f64),
     ) -> Result<()> {
-        let inside = |p: &Point| p.0 >= x_range.0 && p.0 <= x_range.1 && p.1 >= y_range.0 && p.1 <= y_range.1;
+        let inside = |p: &Point| {
+            p.0 >= x_range.0 && p.0 <= x_range.1 && p.1 >= y_range.0 && p.1 <= y_range.1
+        };
         let solid = item.color.to_plotters();
         match item.layer {
             Layer::Scatter { points, radius, .. } => {
                 let r = radius.unwrap_or_else(|| default_radius(points.len())) as i32;
                 let style = solid.mix(MARKER_OPACITY).filled();
                 let visible = points.iter().map(|&p| self.to_plot(p)).filter(inside);
-                chart.draw_series(visible.map(|p| Circle::new(p, r, style))).map_err(plot_err)?;
+                chart
+                    .draw_series(visible.map(|p| Circle::new(p, r, style)))
+                    .map_err(plot_err)?;
             }
-            Layer::Groups { points, groups, radius } => {
+            Layer::Groups {
+                points,
+                groups,
+                radius,
+            } => {
                 let r = radius.unwrap_or_else(|| default_radius(points.len())) as i32;
-                let visible = points.iter().map(|&p| self.to_plot(p)).zip(groups).filter(|(p, _)| inside(p));
-                let circles = visible.map(|(p, &g)| Circle::new(p, r, palette(item.group_offset + g).to_plotters().mix(MARKER_OPACITY).filled()));
+                let visible = points
+                    .iter()
+                    .map(|&p| self.to_plot(p))
+                    .zip(groups)
+                    .filter(|(p, _)| inside(p));
+                let circles = visible.map(|(p, &g)| {
+                    Circle::new(
+                        p,
+                        r,
+                        palette(item.group_offset + g)
+                            .to_plotters()
+                            .mix(MARKER_OPACITY)
+                            .filled(),
+                    )
+                });
                 chart.draw_series(circles).map_err(plot_err)?;
             }
             Layer::Line { points, .. } => {
                 let line: Vec<Point> = points.iter().map(|&p| self.to_plot(p)).collect();
                 self.draw_polyline(chart, &line, solid.stroke_width(2), x_range, y_range)?;
             }
-            Layer::Paths { paths, coloring, .. } => {
+            Layer::Paths {
+                paths, coloring, ..
+            } => {
                 for path in paths {
                     let path: Vec<Point> = path.iter().map(|&p| self.to_plot(p)).collect();
                     match coloring {
-                        PathColoring::Solid => self.draw_polyline(chart, &path, solid.mix(0.8).stroke_width(1), x_range, y_range)?,
+                        PathColoring::Solid => self.draw_polyline(
+                            chart,
+                            &path,
+                            solid.mix(0.8).stroke_width(1),
+                            x_range,
+                            y_range,
+                        )?,
                         PathColoring::Time(cmap) => {
                             let segments = path.len().saturating_sub(1);
                             for (i, pair) in path.windows(2).enumerate() {
@@ -322,7 +446,10 @@ impl Panel {
             }
             Layer::Quiver { .. } => {
                 let (w, h) = chart.plotting_area().dim_in_pixel();
-                let px_per_unit = (w as f64 / (x_range.1 - x_range.0), h as f64 / (y_range.1 - y_range.0));
+                let px_per_unit = (
+                    w as f64 / (x_range.1 - x_range.0),
+                    h as f64 / (y_range.1 - y_range.0),
+                );
                 let style = solid.stroke_width(1);
                 for &(start, end) in arrows {
                     let (a, b) = (self.to_plot(start), self.to_plot(end));
@@ -333,10 +460,13 @@ impl Panel {
                     self.draw_polyline(chart, &shape, style, x_range, y_range)?;
                 }
             }
-            Layer::Heatmap { values, x, y, cmap, .. } => {
+            Layer::Heatmap {
+                values, x, y, cmap, ..
+            } => {
                 let (lo, hi) = finite_bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
                 let (ny, nx) = values.dim();
-                let edge = |(a, b): (f64, f64), i: usize, n: usize| a + (b - a) * i as f64 / n as f64;
+                let edge =
+                    |(a, b): (f64, f64), i: usize, n: usize| a + (b - a) * i as f64 / n as f64;
                 let mut cells = Vec::with_capacity(nx * ny);
                 for ((iy, ix), &value) in values.indexed_iter() {
                     let x0 = edge(*x, ix, nx).max(x_range.0);
@@ -364,7 +494,9 @@ impl Panel {
         y_range: (f64, f64),
     ) -> Result<()> {
         let runs = clip_polyline(points, x_range, y_range);
-        chart.draw_series(runs.into_iter().map(|run| PathElement::new(run, style))).map_err(plot_err)?;
+        chart
+            .draw_series(runs.into_iter().map(|run| PathElement::new(run, style)))
+            .map_err(plot_err)?;
         Ok(())
     }
 }
@@ -407,7 +539,10 @@ pub(crate) fn arrow_polyline(a: Point, b: Point, px_per_unit: (f64, f64)) -> Vec
     let (sin, cos) = 25f64.to_radians().sin_cos();
     let barb = |s: f64| {
         let (rx, ry) = (ux * cos - s * uy * sin, s * ux * sin + uy * cos);
-        (b.0 - head * rx / px_per_unit.0, b.1 - head * ry / px_per_unit.1)
+        (
+            b.0 - head * rx / px_per_unit.0,
+            b.1 - head * ry / px_per_unit.1,
+        )
     };
     vec![a, b, barb(1.0), b, barb(-1.0)]
 }
@@ -445,7 +580,12 @@ pub(crate) fn clip_polyline(points: &[Point], x: (f64, f64), y: (f64, f64)) -> V
 fn clip_segment(p: Point, q: Point, x: (f64, f64), y: (f64, f64)) -> Option<(Point, Point)> {
     let (dx, dy) = (q.0 - p.0, q.1 - p.1);
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
-    for (denominator, numerator) in [(-dx, p.0 - x.0), (dx, x.1 - p.0), (-dy, p.1 - y.0), (dy, y.1 - p.1)] {
+    for (denominator, numerator) in [
+        (-dx, p.0 - x.0),
+        (dx, x.1 - p.0),
+        (-dy, p.1 - y.0),
+        (dy, y.1 - p.1),
+    ] {
         if denominator == 0.0 {
             if numerator < 0.0 {
                 return None;
@@ -462,35 +602,71 @@ fn clip_segment(p: Point, q: Point, x: (f64, f64), y: (f64, f64)) -> Option<(Poi
     if t0 > t1 {
         return None;
     }
-    let at = |t: f64| if t == 0.0 { p } else if t == 1.0 { q } else { (p.0 + t * dx, p.1 + t * dy) };
+    let at = |t: f64| {
+        if t == 0.0 {
+            p
+        } else if t == 1.0 {
+            q
+        } else {
+            (p.0 + t * dx, p.1 + t * dy)
+        }
+    };
     Some((at(t0), at(t1)))
 }
 
 /// Width of the strip right of the axes: wide enough for the longest legend label and the colour
 /// bar's tick labels, zero when there is neither.
 fn strip_width(legend: &[LegendEntry], color_bar: Option<&ColorBar>) -> u32 {
-    let legend_width = legend.iter().map(|e| e.label.chars().count()).max().map_or(0, |chars| (chars as u32 * 7 + 34).clamp(70, 200));
+    let legend_width = legend
+        .iter()
+        .map(|e| e.label.chars().count())
+        .max()
+        .map_or(0, |chars| (chars as u32 * 7 + 34).clamp(70, 200));
     let bar_width = color_bar.map_or(0, |bar| {
-        let label_chars = [format_tick(bar.lo), format_tick(bar.hi), bar.caption.clone()].iter().map(|s| s.chars().count()).max().unwrap_or(0);
+        let label_chars = [
+            format_tick(bar.lo),
+            format_tick(bar.hi),
+            bar.caption.clone(),
+        ]
+        .iter()
+        .map(|s| s.chars().count())
+        .max()
+        .unwrap_or(0);
         (label_chars as u32 * 7 + 40).clamp(70, 200)
     });
     legend_width.max(bar_width)
 }
 
 /// Draws the legend entries (from the top) and the colour bar (below them) in the strip.
-fn draw_strip<DB: DrawingBackend>(strip: &DrawingArea<DB, Shift>, top: i32, legend: &[LegendEntry], color_bar: Option<&ColorBar>) -> Result<()> {
+fn draw_strip<DB: DrawingBackend>(
+    strip: &DrawingArea<DB, Shift>,
+    top: i32,
+    legend: &[LegendEntry],
+    color_bar: Option<&ColorBar>,
+) -> Result<()> {
     let (_, height) = strip.dim_in_pixel();
-    let label_style = TextStyle::from((FONT, 12).into_font()).color(&TEXT).pos(Pos::new(HPos::Left, VPos::Center));
+    let label_style = TextStyle::from((FONT, 12).into_font())
+        .color(&TEXT)
+        .pos(Pos::new(HPos::Left, VPos::Center));
     let mut y = top + LEGEND_ROW / 2;
     for entry in legend {
         let color = entry.color.to_plotters();
         let marker = if entry.is_line {
             Rectangle::new([(4, y - 1), (20, y + 1)], color.filled())
         } else {
-            Rectangle::new([(7, y - 4), (15, y + 4)], color.mix(MARKER_OPACITY).filled())
+            Rectangle::new(
+                [(7, y - 4), (15, y + 4)],
+                color.mix(MARKER_OPACITY).filled(),
+            )
         };
         strip.draw(&marker).map_err(plot_err)?;
-        strip.draw(&Text::new(entry.label.clone(), (26, y), label_style.clone())).map_err(plot_err)?;
+        strip
+            .draw(&Text::new(
+                entry.label.clone(),
+                (26, y),
+                label_style.clone(),
+            ))
+            .map_err(plot_err)?;
         y += LEGEND_ROW;
     }
     let Some(bar) = color_bar else { return Ok(()) };
@@ -500,18 +676,40 @@ fn draw_strip<DB: DrawingBackend>(strip: &DrawingArea<DB, Shift>, top: i32, lege
     if bar_bottom - bar_top < 20 {
         return Ok(());
     }
-    strip.draw(&Text::new(bar.caption.clone(), (6, caption_y), label_style.clone())).map_err(plot_err)?;
+    strip
+        .draw(&Text::new(
+            bar.caption.clone(),
+            (6, caption_y),
+            label_style.clone(),
+        ))
+        .map_err(plot_err)?;
     let step_height = (bar_bottom - bar_top) as f64 / COLOR_BAR_STEPS as f64;
     for step in 0..COLOR_BAR_STEPS {
         let t = (step as f64 + 0.5) / COLOR_BAR_STEPS as f64;
         let y1 = bar_bottom - (step as f64 * step_height).round() as i32;
         let y0 = bar_bottom - ((step + 1) as f64 * step_height).round() as i32;
-        strip.draw(&Rectangle::new([(6, y0), (20, y1)], bar.cmap.at(t).to_plotters().filled())).map_err(plot_err)?;
+        strip
+            .draw(&Rectangle::new(
+                [(6, y0), (20, y1)],
+                bar.cmap.at(t).to_plotters().filled(),
+            ))
+            .map_err(plot_err)?;
     }
-    strip.draw(&Rectangle::new([(6, bar_top), (20, bar_bottom)], TEXT.stroke_width(1))).map_err(plot_err)?;
+    strip
+        .draw(&Rectangle::new(
+            [(6, bar_top), (20, bar_bottom)],
+            TEXT.stroke_width(1),
+        ))
+        .map_err(plot_err)?;
     let mid = (bar.lo + bar.hi) / 2.0;
-    for (value, y) in [(bar.hi, bar_top), (mid, (bar_top + bar_bottom) / 2), (bar.lo, bar_bottom)] {
-        strip.draw(&Text::new(format_tick(value), (24, y), label_style.clone())).map_err(plot_err)?;
+    for (value, y) in [
+        (bar.hi, bar_top),
+        (mid, (bar_top + bar_bottom) / 2),
+        (bar.lo, bar_bottom),
+    ] {
+        strip
+            .draw(&Text::new(format_tick(value), (24, y), label_style.clone()))
+            .map_err(plot_err)?;
     }
     Ok(())
 }
@@ -529,7 +727,11 @@ mod tests {
     fn clipping_cuts_segments_at_the_box_edges() {
         let runs = clip_polyline(&[(-1.0, 0.5), (2.0, 0.5)], (0.0, 1.0), (0.0, 1.0));
         assert_eq!(runs, vec![vec![(0.0, 0.5), (1.0, 0.5)]]);
-        let diagonal = clip_polyline(&[(-1.0, -1.0), (0.5, 0.5), (3.0, 3.0)], (0.0, 1.0), (0.0, 1.0));
+        let diagonal = clip_polyline(
+            &[(-1.0, -1.0), (0.5, 0.5), (3.0, 3.0)],
+            (0.0, 1.0),
+            (0.0, 1.0),
+        );
         assert_eq!(diagonal, vec![vec![(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)]]);
         assert!(clip_polyline(&[(2.0, 2.0), (3.0, 3.0)], (0.0, 1.0), (0.0, 1.0)).is_empty());
     }

@@ -68,8 +68,16 @@ pub fn equal_aspect(
         let mid = (lo + hi) / 2.0;
         (mid - half, mid + half)
     };
-    let x_new = if x_span / w < units_per_px { widen(x, w) } else { x };
-    let y_new = if y_span / h < units_per_px { widen(y, h) } else { y };
+    let x_new = if x_span / w < units_per_px {
+        widen(x, w)
+    } else {
+        x
+    };
+    let y_new = if y_span / h < units_per_px {
+        widen(y, h)
+    } else {
+        y
+    };
     (x_new, y_new)
 }
 
