@@ -22,6 +22,8 @@ const TITLE_HEIGHT: u32 = 26;
 const CHART_MARGIN_TOP: i32 = 8;
 const LEGEND_ROW: i32 = 18;
 const MAX_LEGEND_GROUPS: usize = 12;
+/// Longest legend label or colour-bar caption shown in full.
+const MAX_LABEL_CHARS: usize = 24;
 const COLOR_BAR_STEPS: i32 = 64;
 const GRID: RGBColor = RGBColor(225, 225, 225);
 const TEXT: RGBColor = RGBColor(30, 30, 30);
@@ -619,22 +621,35 @@ fn clip_segment(p: Point, q: Point, x: (f64, f64), y: (f64, f64)) -> Option<(Poi
 fn strip_width(legend: &[LegendEntry], color_bar: Option<&ColorBar>) -> u32 {
     let legend_width = legend
         .iter()
-        .map(|e| e.label.chars().count())
+        .map(|e| short_label(&e.label).chars().count())
         .max()
-        .map_or(0, |chars| (chars as u32 * 7 + 34).clamp(70, 200));
+        .map_or(0, |chars| (chars as u32 * 7 + 34).clamp(70, 210));
     let bar_width = color_bar.map_or(0, |bar| {
         let label_chars = [
             format_tick(bar.lo),
             format_tick(bar.hi),
-            bar.caption.clone(),
+            short_label(&bar.caption),
         ]
         .iter()
         .map(|s| s.chars().count())
         .max()
         .unwrap_or(0);
-        (label_chars as u32 * 7 + 40).clamp(70, 200)
+        (label_chars as u32 * 7 + 40).clamp(70, 210)
     });
     legend_width.max(bar_width)
+}
+
+/// `label` cut to [`MAX_LABEL_CHARS`] characters (with an ellipsis) so it fits the strip.
+fn short_label(label: &str) -> String {
+    if label.chars().count() <= MAX_LABEL_CHARS {
+        label.to_string()
+    } else {
+        label
+            .chars()
+            .take(MAX_LABEL_CHARS - 1)
+            .chain(['…'])
+            .collect()
+    }
 }
 
 /// Draws the legend entries (from the top) and the colour bar (below them) in the strip.
@@ -662,7 +677,7 @@ fn draw_strip<DB: DrawingBackend>(
         strip.draw(&marker).map_err(plot_err)?;
         strip
             .draw(&Text::new(
-                entry.label.clone(),
+                short_label(&entry.label),
                 (26, y),
                 label_style.clone(),
             ))
@@ -678,7 +693,7 @@ fn draw_strip<DB: DrawingBackend>(
     }
     strip
         .draw(&Text::new(
-            bar.caption.clone(),
+            short_label(&bar.caption),
             (6, caption_y),
             label_style.clone(),
         ))
@@ -734,6 +749,15 @@ mod tests {
         );
         assert_eq!(diagonal, vec![vec![(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)]]);
         assert!(clip_polyline(&[(2.0, 2.0), (3.0, 3.0)], (0.0, 1.0), (0.0, 1.0)).is_empty());
+    }
+
+    #[test]
+    fn long_legend_labels_are_cut_with_an_ellipsis() {
+        let long = "x".repeat(30);
+        let short = short_label(&long);
+        assert_eq!(short.chars().count(), MAX_LABEL_CHARS);
+        assert!(short.ends_with('…') && short.starts_with(&"x".repeat(MAX_LABEL_CHARS - 1)));
+        assert_eq!(short_label("target"), "target");
     }
 
     #[test]
