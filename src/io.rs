@@ -1,6 +1,6 @@
 //! Small file helpers shared by checkpoints, figures and experiment outputs.
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::io::Write;
 use std::path::Path;
 
@@ -12,12 +12,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         _ => Path::new("."),
     };
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    if file_name.is_empty() {
+        return Err(Error::InvalidArgument(format!("not a file path: {}", path.display())));
     }
-    std::fs::rename(&tmp, path)?;
-    Ok(())
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&tmp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e.into())
+        }
+    }
 }

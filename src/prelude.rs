@@ -1,4 +1,12 @@
 //! Everything a notebook needs in one import: `use lagrangian_ot::prelude::*;`.
 
+pub use crate::data::{toy, AnchoredDataset, Condition};
 pub use crate::device::{default_device, rng, Device};
 pub use crate::error::{Error, Result};
+pub use crate::experiments::{reproduce, Report, RunConfig};
+pub use crate::metrics::{
+    chamfer, exact_ot, gaussian_w2, kde_log_likelihood, mmd, sinkhorn, sinkhorn_divergence, wasserstein2,
+    GroundCost, SinkhornConfig,
+};
+pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
+pub use crate::quick_mode;

@@ -30,7 +30,7 @@ impl RunConfig {
 }
 
 /// What an experiment measured, beside the paper's numbers, with its figure.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Report {
     /// Registered name of the experiment (filled in by `reproduce`).
     pub experiment: String,
@@ -86,7 +86,7 @@ impl Report {
 
     /// Shows the table as text and the figure as SVG in one notebook output.
     pub fn evcxr_display(&self) {
-        self.figure.display_with_text(&self.to_string());
+        crate::plot::print_locked(&self.figure.evcxr_output_with_text(&self.to_string()));
     }
 }
 

@@ -3,7 +3,6 @@
 //! A notebook cell shows one output, so everything a cell wants to show goes into one figure:
 //! several panels are laid out on a grid inside the same SVG.
 
-use std::io::Write;
 use std::path::Path;
 
 use ndarray::{Array2, ArrayView1, ArrayView2};
@@ -489,25 +488,8 @@ impl Figure {
     /// Writes the SVG to `path` (to a temporary file next to it first, then renamed, so a reader
     /// never sees half a file).
     pub fn save_svg(&self, path: impl AsRef<Path>) -> Result<()> {
-        let path = path.as_ref();
         let svg = self.to_svg()?;
-        let file_name = path.file_name().ok_or_else(|| {
-            Error::InvalidArgument(format!("not a file path: {}", path.display()))
-        })?;
-        let mut temp_name = file_name.to_os_string();
-        temp_name.push(format!(".tmp{}", std::process::id()));
-        let temp = path.with_file_name(temp_name);
-        let written = std::fs::File::create(&temp).and_then(|mut file| {
-            file.write_all(svg.as_bytes())?;
-            file.sync_all()
-        });
-        match written.and_then(|()| std::fs::rename(&temp, path)) {
-            Ok(()) => Ok(()),
-            Err(e) => {
-                let _ = std::fs::remove_file(&temp);
-                Err(e.into())
-            }
-        }
+        crate::io::write_atomic(path.as_ref(), svg.as_bytes())
     }
 
     /// One line describing the figure (the `text/plain` part of the notebook output).
@@ -546,9 +528,14 @@ impl Figure {
     /// Exactly what [`Figure::evcxr_display`] prints: a `text/plain` summary and the SVG, or only
     /// a `text/plain` error message when the figure cannot be drawn.
     pub fn evcxr_output(&self) -> String {
+        self.evcxr_output_with_text(&self.summary())
+    }
+
+    /// Like [`Figure::evcxr_output`] with `text` (a metrics table, say) as the `text/plain` part.
+    pub fn evcxr_output_with_text(&self, text: &str) -> String {
         match self.to_svg() {
-            Ok(svg) => evcxr_bundle(&self.summary(), &svg),
-            Err(e) => evcxr_text(&format!("figure not drawn: {e}")),
+            Ok(svg) => evcxr_bundle(text, &svg),
+            Err(e) => evcxr_text(&format!("{text}\nfigure not drawn: {e}")),
         }
     }
 
