@@ -176,6 +176,16 @@ impl<D: TensorDevice<f32>> FilmMlp<D> {
         self.films.first().map(|f| f.cond_dim())
     }
 
+    /// The unconditioned layers (their activation is the one applied after each FiLM layer).
+    pub fn trunk(&self) -> &Mlp<D> {
+        &self.trunk
+    }
+
+    /// One FiLM layer per hidden layer of the trunk, input side first.
+    pub fn films(&self) -> &[Film<D>] {
+        &self.films
+    }
+
     /// `f(x | c)` for `x: [N, in]`, `c: [N, cond_dim]`, on `x`'s tape.
     pub fn forward<T: Tape<f32, D>>(&self, x: Tensor2<D, T>, cond: &Tensor2<D>) -> Result<Tensor2<D, T>> {
         check_columns("FilmMlp::forward input", *x.shape(), self.in_dim())?;
