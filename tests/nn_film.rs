@@ -4,14 +4,20 @@
 use dfdx::prelude::*;
 use lagrangian_ot::device::default_device;
 use lagrangian_ot::nn::{
-    tensor_to_array, traced, Activation, Embedding, Film, FilmMlp, FourierFeatures, Init, NoneTape, Taped, Trainable,
+    tensor_to_array, traced, Activation, Embedding, Film, FilmMlp, FourierFeatures, Init, NoneTape,
+    Taped, Trainable,
 };
 use lagrangian_ot::Error;
 use ndarray::{s, Array2};
 
 type Dev = Cpu;
 
-fn tensor(dev: &Dev, rows: usize, cols: usize, f: impl Fn(usize, usize) -> f32) -> Tensor<(usize, usize), f32, Dev> {
+fn tensor(
+    dev: &Dev,
+    rows: usize,
+    cols: usize,
+    f: impl Fn(usize, usize) -> f32,
+) -> Tensor<(usize, usize), f32, Dev> {
     let data = (0..rows * cols).map(|k| f(k / cols, k % cols)).collect();
     dev.tensor_from_vec(data, (rows, cols))
 }
@@ -47,13 +53,18 @@ fn film_mlp_composes_trunk_and_film_layers() {
         .init(Init::PyTorch)
         .build(&dev)
         .unwrap();
-    assert_eq!((net.in_dim(), net.out_dim(), net.cond_dim()), (2, 1, Some(1)));
+    assert_eq!(
+        (net.in_dim(), net.out_dim(), net.cond_dim()),
+        (2, 1, Some(1))
+    );
     assert_eq!(net.films().len(), 2);
     assert_eq!(net.films()[1].features(), 4);
     let trunk_params = net.trunk().num_params();
     let film_params: usize = net.films().iter().map(|f| f.num_params()).sum();
     assert_eq!(net.num_params(), trunk_params + film_params);
-    assert_eq!(film_params, (1 * 3 + 3 + 3 * 12 + 12) + (1 * 3 + 3 + 3 * 8 + 8));
+    // Each condition net maps 1 -> 3 -> 2·features.
+    let condition_net = |features: usize| (3 + 3) + (3 * 2 * features + 2 * features);
+    assert_eq!(film_params, condition_net(6) + condition_net(4));
 
     let x = tensor(&dev, 5, 2, |r, c| 0.4 * r as f32 - 0.8 * c as f32);
     let cond = tensor(&dev, 5, 1, |r, _| r as f32 / 4.0);
@@ -72,12 +83,27 @@ fn film_mlp_composes_trunk_and_film_layers() {
 #[test]
 fn film_mlp_gradients_reach_the_condition_nets() {
     let dev = default_device(4);
-    let mut net = FilmMlp::builder(2, 2).hidden(&[5]).activation(Activation::Tanh).init(Init::PyTorch).build(&dev).unwrap();
+    let mut net = FilmMlp::builder(2, 2)
+        .hidden(&[5])
+        .activation(Activation::Tanh)
+        .init(Init::PyTorch)
+        .build(&dev)
+        .unwrap();
     let x = tensor(&dev, 3, 2, |r, c| (r + 2 * c) as f32 * 0.3 - 0.5);
     let cond = tensor(&dev, 3, 2, |r, c| (r as f32 - c as f32) * 0.5);
-    let loss_of = |net: &FilmMlp| net.forward(x.clone(), &cond).unwrap().square().sum::<Rank0, _>().array();
+    let loss_of = |net: &FilmMlp| {
+        net.forward(x.clone(), &cond)
+            .unwrap()
+            .square()
+            .sum::<Rank0, _>()
+            .array()
+    };
 
-    let loss = net.forward(traced(&x), &cond).unwrap().square().sum::<Rank0, _>();
+    let loss = net
+        .forward(traced(&x), &cond)
+        .unwrap()
+        .square()
+        .sum::<Rank0, _>();
     let mut grads = loss.backward();
     let autodiff = net.gradients(&mut grads).unwrap();
     // Parameters 4.. belong to the FiLM condition net ([2, 10] weight, [1, 10] bias).
@@ -94,7 +120,10 @@ fn film_mlp_gradients_reach_the_condition_nets() {
         };
         let fd = (shifted(h) - shifted(-h)) / (2.0 * h);
         let got = autodiff[param].as_vec()[index];
-        assert!((got - fd).abs() < 2e-3 + 1e-2 * fd.abs(), "param {param}[{index}]: {got} vs {fd}");
+        assert!(
+            (got - fd).abs() < 2e-3 + 1e-2 * fd.abs(),
+            "param {param}[{index}]: {got} vs {fd}"
+        );
     }
 }
 
@@ -103,19 +132,43 @@ fn film_inputs_are_checked() {
     let dev = default_device(0);
     let film = Film::new(&dev, 2, 3, &[], Activation::Tanh, Init::LecunNormal).unwrap();
     let h = tensor(&dev, 4, 3, |_, _| 1.0);
-    assert!(matches!(film.forward(h.clone(), &tensor(&dev, 4, 1, |_, _| 0.0)), Err(Error::Shape { .. })));
-    assert!(matches!(film.forward(h, &tensor(&dev, 3, 2, |_, _| 0.0)), Err(Error::Shape { .. })));
-    assert!(matches!(film.forward(tensor(&dev, 4, 2, |_, _| 1.0), &tensor(&dev, 4, 2, |_, _| 0.0)), Err(Error::Shape { .. })));
-    assert!(matches!(Film::new(&dev, 0, 3, &[], Activation::Tanh, Init::LecunNormal), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        film.forward(h.clone(), &tensor(&dev, 4, 1, |_, _| 0.0)),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        film.forward(h, &tensor(&dev, 3, 2, |_, _| 0.0)),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        film.forward(
+            tensor(&dev, 4, 2, |_, _| 1.0),
+            &tensor(&dev, 4, 2, |_, _| 0.0)
+        ),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        Film::new(&dev, 0, 3, &[], Activation::Tanh, Init::LecunNormal),
+        Err(Error::InvalidArgument(_))
+    ));
     let net = FilmMlp::builder(2, 3).hidden(&[4]).build(&dev).unwrap();
-    assert!(matches!(net.forward(tensor(&dev, 2, 2, |_, _| 0.0), &tensor(&dev, 2, 2, |_, _| 0.0)), Err(Error::Shape { .. })));
+    assert!(matches!(
+        net.forward(
+            tensor(&dev, 2, 2, |_, _| 0.0),
+            &tensor(&dev, 2, 2, |_, _| 0.0)
+        ),
+        Err(Error::Shape { .. })
+    ));
 }
 
 #[test]
 fn embedding_looks_up_rows_and_accumulates_gradients_per_label() {
     let dev = default_device(5);
     let mut emb = Embedding::new(&dev, 4, 3).unwrap();
-    assert_eq!((emb.num_categories(), emb.dim(), emb.num_params()), (4, 3, 12));
+    assert_eq!(
+        (emb.num_categories(), emb.dim(), emb.num_params()),
+        (4, 3, 12)
+    );
     let table = tensor_to_array(emb.table());
     let labels = [2, 0, 2, 3, 2];
     let rows = tensor_to_array(&emb.forward::<NoneTape>(&labels).unwrap());
@@ -123,15 +176,24 @@ fn embedding_looks_up_rows_and_accumulates_gradients_per_label() {
         assert_eq!(rows.row(i), table.row(l));
     }
     // d/dE Σ (looked-up entries) = how often each label occurs, in every column.
-    let loss = emb.forward::<Taped<Dev>>(&labels).unwrap().sum::<Rank0, _>();
+    let loss = emb
+        .forward::<Taped<Dev>>(&labels)
+        .unwrap()
+        .sum::<Rank0, _>();
     let mut grads = loss.backward();
     let g = tensor_to_array(&emb.gradients(&mut grads).unwrap()[0]);
     let counts = [1.0_f32, 0.0, 3.0, 1.0];
     assert_eq!(g, Array2::from_shape_fn((4, 3), |(r, _)| counts[r]));
 
-    assert!(matches!(emb.forward::<NoneTape>(&[1, 4]), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        emb.forward::<NoneTape>(&[1, 4]),
+        Err(Error::InvalidArgument(_))
+    ));
     assert!(matches!(emb.forward::<NoneTape>(&[]), Err(Error::Empty(_))));
-    assert!(matches!(Embedding::new(&dev, 0, 3), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        Embedding::new(&dev, 0, 3),
+        Err(Error::InvalidArgument(_))
+    ));
     emb.params_mut()[0].fill_with_zeros();
     assert!(emb.table().as_vec().iter().all(|&v| v == 0.0));
 }
@@ -171,7 +233,11 @@ fn fourier_features_match_the_formula_and_its_derivative() {
     let g = tensor_to_array(&grads.get(&x));
     for ((r, i), got) in g.indexed_iter() {
         let xi = xs[[r, i]];
-        let want = 1.0 + omegas.iter().map(|w| w * ((w * xi).cos() - (w * xi).sin())).sum::<f32>();
+        let want = 1.0
+            + omegas
+                .iter()
+                .map(|w| w * ((w * xi).cos() - (w * xi).sin()))
+                .sum::<f32>();
         assert!((got - want).abs() < 1e-4, "{got} vs {want}");
     }
 
@@ -185,6 +251,12 @@ fn fourier_features_match_the_formula_and_its_derivative() {
     for (a, b) in y.iter().zip(expected) {
         assert!((a - b).abs() < 1e-6);
     }
-    assert!(matches!(FourierFeatures::<Dev>::new(&dev, &[], true), Err(Error::Empty(_))));
-    assert!(matches!(FourierFeatures::<Dev>::new(&dev, &[f32::NAN], true), Err(Error::NonFinite(_))));
+    assert!(matches!(
+        FourierFeatures::<Dev>::new(&dev, &[], true),
+        Err(Error::Empty(_))
+    ));
+    assert!(matches!(
+        FourierFeatures::<Dev>::new(&dev, &[f32::NAN], true),
+        Err(Error::NonFinite(_))
+    ));
 }

@@ -20,11 +20,18 @@ impl HostMlp {
             .iter()
             .map(|l| {
                 let w = tensor_to_array(l.weight());
-                let rows = w.rows().into_iter().map(|r| r.iter().map(|&v| v as f64).collect()).collect();
+                let rows = w
+                    .rows()
+                    .into_iter()
+                    .map(|r| r.iter().map(|&v| v as f64).collect())
+                    .collect();
                 (rows, l.bias().as_vec().iter().map(|&v| v as f64).collect())
             })
             .collect();
-        HostMlp { layers, activation: mlp.activation() }
+        HostMlp {
+            layers,
+            activation: mlp.activation(),
+        }
     }
 
     fn sigma(&self, z: f64) -> f64 {
@@ -70,15 +77,22 @@ impl HostMlp {
                 up[i] += h;
                 down[i] -= h;
                 let (fu, fd) = (self.forward(&up), self.forward(&down));
-                fu.iter().zip(fd).map(|(a, b)| (a - b) / (2.0 * h)).collect()
+                fu.iter()
+                    .zip(fd)
+                    .map(|(a, b)| (a - b) / (2.0 * h))
+                    .collect()
             })
             .collect();
-        (0..columns[0].len()).map(|j| columns.iter().map(|c| c[j]).collect()).collect()
+        (0..columns[0].len())
+            .map(|j| columns.iter().map(|c| c[j]).collect())
+            .collect()
     }
 
     /// `P = Σ_rows |∇ₓ f|²` (scalar output).
     fn penalty(&self, xs: &[Vec<f64>]) -> f64 {
-        xs.iter().map(|x| self.jacobian(x)[0].iter().map(|g| g * g).sum::<f64>()).sum()
+        xs.iter()
+            .map(|x| self.jacobian(x)[0].iter().map(|g| g * g).sum::<f64>())
+            .sum()
     }
 }
 
@@ -87,7 +101,11 @@ const IN: usize = 3;
 
 fn inputs() -> Vec<Vec<f64>> {
     (0..ROWS)
-        .map(|r| (0..IN).map(|c| ((r * IN + c) as f64 * 0.37).sin() * 1.3).collect())
+        .map(|r| {
+            (0..IN)
+                .map(|c| ((r * IN + c) as f64 * 0.37).sin() * 1.3)
+                .collect()
+        })
         .collect()
 }
 
@@ -113,7 +131,12 @@ fn close(got: f64, want: f64, rel: f64, abs: f64) -> bool {
 #[test]
 fn input_gradient_equals_finite_differences() {
     let dev = default_device(0);
-    for activation in [Activation::Tanh, Activation::Softplus, Activation::SiLU, Activation::LeakyReLU(0.2)] {
+    for activation in [
+        Activation::Tanh,
+        Activation::Softplus,
+        Activation::SiLU,
+        Activation::LeakyReLU(0.2),
+    ] {
         let mlp = network(activation, 1, 1);
         let host = HostMlp::from(&mlp);
         let grad = tensor_to_array(&mlp.input_gradient(input_tensor(&dev)).unwrap());
@@ -122,7 +145,11 @@ fn input_gradient_equals_finite_differences() {
             let want = &host.jacobian(x)[0];
             for i in 0..IN {
                 let got = grad[[r, i]] as f64;
-                assert!(close(got, want[i], 1e-4, 1e-5), "{activation:?} row {r} dim {i}: {got} vs {}", want[i]);
+                assert!(
+                    close(got, want[i], 1e-4, 1e-5),
+                    "{activation:?} row {r} dim {i}: {got} vs {}",
+                    want[i]
+                );
             }
         }
     }
@@ -141,24 +168,39 @@ fn input_jacobian_of_a_vector_output_equals_finite_differences() {
         for j in 0..2 {
             for i in 0..IN {
                 let got = values[(r * 2 + j) * IN + i] as f64;
-                assert!(close(got, want[j][i], 1e-4, 1e-5), "row {r} out {j} dim {i}: {got} vs {}", want[j][i]);
+                assert!(
+                    close(got, want[j][i], 1e-4, 1e-5),
+                    "row {r} out {j} dim {i}: {got} vs {}",
+                    want[j][i]
+                );
             }
         }
     }
-    assert!(matches!(mlp.input_gradient(input_tensor(&dev)), Err(Error::Shape { .. })));
+    assert!(matches!(
+        mlp.input_gradient(input_tensor(&dev)),
+        Err(Error::Shape { .. })
+    ));
 }
 
 #[test]
 fn input_gradient_without_hidden_layers_is_the_weight_row() {
     let dev = default_device(0);
-    let mlp = Mlp::builder(IN).output(1).init(Init::PyTorch).build(&dev).unwrap();
+    let mlp = Mlp::builder(IN)
+        .output(1)
+        .init(Init::PyTorch)
+        .build(&dev)
+        .unwrap();
     let grad = tensor_to_array(&mlp.input_gradient(input_tensor(&dev)).unwrap());
     let w = mlp.layers()[0].weight().as_vec();
     for row in grad.rows() {
         assert_eq!(row.to_vec(), w);
     }
     // P = N |w|², so dP/dW = 2 N w, and the tape reaches W through the broadcast alone.
-    let penalty = mlp.input_gradient(traced(&input_tensor(&dev))).unwrap().square().sum::<Rank0, _>();
+    let penalty = mlp
+        .input_gradient(traced(&input_tensor(&dev)))
+        .unwrap()
+        .square()
+        .sum::<Rank0, _>();
     let mut grads = penalty.backward();
     let g = mlp.gradients(&mut grads).unwrap();
     for (gi, wi) in g[0].as_vec().iter().zip(&w) {
@@ -173,21 +215,40 @@ fn input_gradient_without_hidden_layers_is_the_weight_row() {
 fn weight_gradient_of_the_gradient_penalty_equals_finite_differences() {
     let dev = default_device(0);
     // (parameter index, row, column): W1, b1, W2, b2, W3 and b3 all appear.
-    let probes = [(0, 0, 1), (0, 2, 4), (1, 0, 3), (2, 3, 1), (3, 0, 0), (4, 2, 0), (4, 4, 0), (5, 0, 0)];
+    let probes = [
+        (0, 0, 1),
+        (0, 2, 4),
+        (1, 0, 3),
+        (2, 3, 1),
+        (3, 0, 0),
+        (4, 2, 0),
+        (4, 4, 0),
+        (5, 0, 0),
+    ];
     for activation in [Activation::Tanh, Activation::Softplus, Activation::SiLU] {
         let mlp = network(activation, 1, 2);
-        let penalty = mlp.input_gradient(traced(&input_tensor(&dev))).unwrap().square().sum::<Rank0, _>();
+        let penalty = mlp
+            .input_gradient(traced(&input_tensor(&dev)))
+            .unwrap()
+            .square()
+            .sum::<Rank0, _>();
         let value = penalty.array() as f64;
         let mut grads = penalty.backward();
         let autodiff = mlp.gradients(&mut grads).unwrap();
 
         let host = HostMlp::from(&mlp);
         let xs = inputs();
-        assert!(close(value, host.penalty(&xs), 1e-4, 1e-6), "{activation:?} value");
+        assert!(
+            close(value, host.penalty(&xs), 1e-4, 1e-6),
+            "{activation:?} value"
+        );
         for &(param, row, col) in &probes {
             let h = 1e-4;
             let perturbed = |delta: f64| {
-                let mut copy = HostMlp { layers: host.layers.clone(), activation };
+                let mut copy = HostMlp {
+                    layers: host.layers.clone(),
+                    activation,
+                };
                 let (w, b) = &mut copy.layers[param / 2];
                 if param % 2 == 0 {
                     w[row][col] += delta;
@@ -213,14 +274,26 @@ fn weight_gradient_of_the_gradient_penalty_equals_finite_differences() {
 fn activation_derivatives_match_finite_differences() {
     let dev = default_device(0);
     let points = [-2.5_f32, -0.7, -0.1, 0.2, 0.9, 3.0];
-    for activation in [Activation::Tanh, Activation::Softplus, Activation::SiLU, Activation::ReLU, Activation::LeakyReLU(0.3), Activation::Identity] {
+    for activation in [
+        Activation::Tanh,
+        Activation::Softplus,
+        Activation::SiLU,
+        Activation::ReLU,
+        Activation::LeakyReLU(0.3),
+        Activation::Identity,
+    ] {
         let z = dev.tensor_from_vec(points.to_vec(), (points.len(),));
         let slope = activation.derivative(z.clone()).as_vec();
         let eval = |shift: f32| activation.apply(z.clone() + shift).as_vec();
         let (up, down) = (eval(1e-2), eval(-1e-2));
         for k in 0..points.len() {
             let fd = (up[k] - down[k]) / 2e-2;
-            assert!((slope[k] - fd).abs() < 1e-3, "{activation:?} σ'({}) = {} vs {fd}", points[k], slope[k]);
+            assert!(
+                (slope[k] - fd).abs() < 1e-3,
+                "{activation:?} σ'({}) = {} vs {fd}",
+                points[k],
+                slope[k]
+            );
         }
 
         let traced_z = z.leaky_trace();
@@ -232,7 +305,12 @@ fn activation_derivatives_match_finite_differences() {
         let (up, down) = (d(1e-2), d(-1e-2));
         for k in 0..points.len() {
             let fd = (up[k] - down[k]) / 2e-2;
-            assert!((second[k] - fd).abs() < 2e-3, "{activation:?} σ''({}) = {} vs {fd}", points[k], second[k]);
+            assert!(
+                (second[k] - fd).abs() < 2e-3,
+                "{activation:?} σ''({}) = {} vs {fd}",
+                points[k],
+                second[k]
+            );
         }
     }
 }
@@ -242,5 +320,8 @@ fn input_gradient_checks_the_batch_width() {
     let dev = default_device(0);
     let mlp = network(Activation::Tanh, 1, 0);
     let wrong = dev.tensor_from_vec(vec![0.0_f32; 8], (4, 2));
-    assert!(matches!(mlp.input_gradient(wrong), Err(Error::Shape { .. })));
+    assert!(matches!(
+        mlp.input_gradient(wrong),
+        Err(Error::Shape { .. })
+    ));
 }

@@ -3,9 +3,7 @@
 
 use dfdx::prelude::*;
 use lagrangian_ot::device::default_device;
-use lagrangian_ot::nn::{
-    check_loss, tensor_to_array, traced, Activation, Init, Mlp, Trainable,
-};
+use lagrangian_ot::nn::{check_loss, tensor_to_array, traced, Activation, Init, Mlp, Trainable};
 use lagrangian_ot::Error;
 use ndarray::{array, Array2, ShapeBuilder};
 
@@ -44,7 +42,12 @@ fn host_forward(mlp: &Mlp, x: &Array2<f32>) -> Array2<f32> {
 #[test]
 fn forward_matches_host_computation_for_every_activation() {
     let dev = default_device(3);
-    let x = array![[0.3_f32, -1.2, 0.7], [2.0, 0.1, -0.4], [-0.9, 0.0, 1.5], [0.05, -0.6, -2.2]];
+    let x = array![
+        [0.3_f32, -1.2, 0.7],
+        [2.0, 0.1, -0.4],
+        [-0.9, 0.0, 1.5],
+        [0.05, -0.6, -2.2]
+    ];
     for activation in [
         Activation::ReLU,
         Activation::LeakyReLU(0.1),
@@ -88,13 +91,20 @@ fn softplus_is_stable_for_large_inputs() {
 #[test]
 fn builder_reports_widths_and_parameter_count() {
     let dev = default_device(0);
-    let mlp = Mlp::builder(4).hidden(&[16, 8]).output(3).build(&dev).unwrap();
+    let mlp = Mlp::builder(4)
+        .hidden(&[16, 8])
+        .output(3)
+        .build(&dev)
+        .unwrap();
     assert_eq!(mlp.widths(), vec![4, 16, 8, 3]);
     assert_eq!((mlp.in_dim(), mlp.out_dim()), (4, 3));
     assert_eq!(mlp.num_params(), 4 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3);
     assert_eq!(mlp.params().len(), 6);
     let shapes: Vec<_> = mlp.params().iter().map(|p| *p.shape()).collect();
-    assert_eq!(shapes, vec![(4, 16), (1, 16), (16, 8), (1, 8), (8, 3), (1, 3)]);
+    assert_eq!(
+        shapes,
+        vec![(4, 16), (1, 16), (16, 8), (1, 8), (8, 3), (1, 3)]
+    );
 }
 
 #[test]
@@ -105,7 +115,10 @@ fn zero_widths_are_rejected() {
         Mlp::builder(2).hidden(&[4, 0]),
         Mlp::builder(2).hidden(&[4]).output(0),
     ] {
-        assert!(matches!(spec.build(&dev), Err(Error::InvalidArgument(_))), "{spec:?}");
+        assert!(
+            matches!(spec.build(&dev), Err(Error::InvalidArgument(_))),
+            "{spec:?}"
+        );
     }
 }
 
@@ -113,8 +126,14 @@ fn zero_widths_are_rejected() {
 fn bad_inputs_are_typed_errors() {
     let dev = default_device(0);
     let mlp = Mlp::builder(2).hidden(&[4]).build(&dev).unwrap();
-    assert!(matches!(mlp.forward_array(&Array2::zeros((3, 5))), Err(Error::Shape { .. })));
-    assert!(matches!(mlp.forward_array(&Array2::zeros((0, 2))), Err(Error::Empty(_))));
+    assert!(matches!(
+        mlp.forward_array(&Array2::zeros((3, 5))),
+        Err(Error::Shape { .. })
+    ));
+    assert!(matches!(
+        mlp.forward_array(&Array2::zeros((0, 2))),
+        Err(Error::Empty(_))
+    ));
     let mut nan = Array2::zeros((3, 2));
     nan[[1, 1]] = f32::NAN;
     assert!(matches!(mlp.forward_array(&nan), Err(Error::NonFinite(_))));
@@ -127,16 +146,24 @@ fn forward_array_accepts_any_memory_layout() {
     let dev = default_device(1);
     let mlp = Mlp::builder(3).hidden(&[5]).output(2).build(&dev).unwrap();
     let x = array![[0.1_f32, 0.2, 0.3], [-1.0, 0.5, 2.0]];
-    let column_major = Array2::from_shape_vec((2, 3).f(), vec![0.1_f32, -1.0, 0.2, 0.5, 0.3, 2.0]).unwrap();
+    let column_major =
+        Array2::from_shape_vec((2, 3).f(), vec![0.1_f32, -1.0, 0.2, 0.5, 0.3, 2.0]).unwrap();
     assert_eq!(column_major, x);
     assert!(!column_major.is_standard_layout());
-    assert_eq!(mlp.forward_array(&column_major).unwrap(), mlp.forward_array(&x).unwrap());
+    assert_eq!(
+        mlp.forward_array(&column_major).unwrap(),
+        mlp.forward_array(&x).unwrap()
+    );
 }
 
 fn stats(values: &[f32]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+    let var = values
+        .iter()
+        .map(|&v| (v as f64 - mean).powi(2))
+        .sum::<f64>()
+        / n;
     (mean, var.sqrt())
 }
 
@@ -146,24 +173,49 @@ fn initialisations_follow_their_definitions() {
     let fan_in = 256;
     let bound = 1.0 / (fan_in as f32).sqrt();
 
-    let lecun = Mlp::builder(fan_in).output(256).init(Init::LecunNormal).build(&dev).unwrap();
+    let lecun = Mlp::builder(fan_in)
+        .output(256)
+        .init(Init::LecunNormal)
+        .build(&dev)
+        .unwrap();
     let (mean, std) = stats(&lecun.layers()[0].weight().as_vec());
     assert!(mean.abs() < 2e-3, "mean {mean}");
-    assert!((std / bound as f64 - 1.0).abs() < 0.03, "std {std} vs {bound}");
-    assert!(lecun.layers()[0].weight().as_vec().iter().all(|w| w.abs() <= 2.0 * bound / 0.8796 + 1e-6));
+    assert!(
+        (std / bound as f64 - 1.0).abs() < 0.03,
+        "std {std} vs {bound}"
+    );
+    assert!(lecun.layers()[0]
+        .weight()
+        .as_vec()
+        .iter()
+        .all(|w| w.abs() <= 2.0 * bound / 0.8796 + 1e-6));
     assert!(lecun.layers()[0].bias().as_vec().iter().all(|&b| b == 0.0));
 
-    let torch = Mlp::builder(fan_in).output(256).init(Init::PyTorch).build(&dev).unwrap();
+    let torch = Mlp::builder(fan_in)
+        .output(256)
+        .init(Init::PyTorch)
+        .build(&dev)
+        .unwrap();
     let w = torch.layers()[0].weight().as_vec();
     assert!(w.iter().all(|v| v.abs() <= bound));
     let (_, std) = stats(&w);
     // Uniform on ±bound has standard deviation bound / √3.
-    assert!((std / (bound as f64 / 3f64.sqrt()) - 1.0).abs() < 0.03, "std {std}");
+    assert!(
+        (std / (bound as f64 / 3f64.sqrt()) - 1.0).abs() < 0.03,
+        "std {std}"
+    );
     let b = torch.layers()[0].bias().as_vec();
     assert!(b.iter().all(|v| v.abs() <= bound) && b.iter().any(|&v| v != 0.0));
 
-    let zeros = Mlp::builder(3).hidden(&[4]).init(Init::Zeros).build(&dev).unwrap();
-    assert!(zeros.params().iter().all(|p| p.as_vec().iter().all(|&v| v == 0.0)));
+    let zeros = Mlp::builder(3)
+        .hidden(&[4])
+        .init(Init::Zeros)
+        .build(&dev)
+        .unwrap();
+    assert!(zeros
+        .params()
+        .iter()
+        .all(|p| p.as_vec().iter().all(|&v| v == 0.0)));
 }
 
 #[test]
@@ -172,7 +224,12 @@ fn construction_is_deterministic_given_the_device_seed() {
     let a = spec.build(&default_device(5)).unwrap();
     let b = spec.build(&default_device(5)).unwrap();
     let c = spec.build(&default_device(6)).unwrap();
-    let flat = |m: &Mlp| m.params().iter().flat_map(|p| p.as_vec()).collect::<Vec<f32>>();
+    let flat = |m: &Mlp| {
+        m.params()
+            .iter()
+            .flat_map(|p| p.as_vec())
+            .collect::<Vec<f32>>()
+    };
     assert_eq!(flat(&a), flat(&b));
     assert_ne!(flat(&a), flat(&c));
 }
@@ -181,8 +238,16 @@ fn construction_is_deterministic_given_the_device_seed() {
 fn gradients_follow_parameter_order_and_are_zero_for_unused_parameters() {
     let dev = default_device(2);
     let pair = (
-        Mlp::builder(2).hidden(&[4]).init(Init::PyTorch).build(&dev).unwrap(),
-        Mlp::builder(2).hidden(&[3]).init(Init::PyTorch).build(&dev).unwrap(),
+        Mlp::builder(2)
+            .hidden(&[4])
+            .init(Init::PyTorch)
+            .build(&dev)
+            .unwrap(),
+        Mlp::builder(2)
+            .hidden(&[3])
+            .init(Init::PyTorch)
+            .build(&dev)
+            .unwrap(),
     );
     let x = dev.tensor_from_vec(vec![0.5_f32, -0.25, 1.0, 2.0], (2, 2));
     // Only the first network enters the loss, a plain sum: d loss / d b_out = number of rows.
@@ -212,5 +277,8 @@ fn check_loss_flags_non_finite_losses() {
         Err(Error::Diverged { step, loss }) => assert!(step == 7 && loss.is_nan()),
         other => panic!("{other:?}"),
     }
-    assert!(matches!(check_loss(8, f64::INFINITY), Err(Error::Diverged { step: 8, .. })));
+    assert!(matches!(
+        check_loss(8, f64::INFINITY),
+        Err(Error::Diverged { step: 8, .. })
+    ));
 }

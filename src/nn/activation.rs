@@ -78,7 +78,10 @@ impl Activation {
 /// `1` where `z > 0`, `below` elsewhere: the derivative of (leaky) ReLU, constant almost
 /// everywhere, so it carries no gradient of its own; `z`'s tape is passed through so that
 /// operations recorded before it are not lost.
-fn step<S: Shape, D: Device<f32>, T: Tape<f32, D>>(z: Tensor<S, f32, D, T>, below: f32) -> Tensor<S, f32, D, T> {
+fn step<S: Shape, D: Device<f32>, T: Tape<f32, D>>(
+    z: Tensor<S, f32, D, T>,
+    below: f32,
+) -> Tensor<S, f32, D, T> {
     let (z, tape) = z.split_tape();
     let ones = z.device().ones_like(z.shape());
     let below = ones.clone() * below;

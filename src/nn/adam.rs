@@ -38,7 +38,12 @@ pub enum LrSchedule {
 impl LrSchedule {
     /// Cosine decay from `peak` to `end` over `total_steps`, after `warmup_steps` of linear warmup.
     pub fn warmup_cosine(peak: f64, end: f64, warmup_steps: usize, total_steps: usize) -> Self {
-        LrSchedule::WarmupCosine { peak, end, warmup_steps, total_steps }
+        LrSchedule::WarmupCosine {
+            peak,
+            end,
+            warmup_steps,
+            total_steps,
+        }
     }
 
     /// The learning rate at optimiser step `step` (0-based).
@@ -54,7 +59,12 @@ impl LrSchedule {
     pub fn lr_at(&self, step: usize) -> f64 {
         match *self {
             LrSchedule::Constant(lr) => lr,
-            LrSchedule::WarmupCosine { peak, end, warmup_steps, total_steps } => {
+            LrSchedule::WarmupCosine {
+                peak,
+                end,
+                warmup_steps,
+                total_steps,
+            } => {
                 if step < warmup_steps {
                     return peak * (step + 1) as f64 / warmup_steps as f64;
                 }
@@ -147,13 +157,24 @@ impl AdamConfig {
         } else if !(self.eps.is_finite() && self.eps > 0.0) {
             Some(format!("eps must be positive, got {}", self.eps))
         } else if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            Some(format!("weight_decay must be >= 0, got {}", self.weight_decay))
-        } else if self.clip_grad_norm.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
-            Some(format!("clip_grad_norm must be positive, got {:?}", self.clip_grad_norm))
+            Some(format!(
+                "weight_decay must be >= 0, got {}",
+                self.weight_decay
+            ))
+        } else if self
+            .clip_grad_norm
+            .is_some_and(|c| !(c.is_finite() && c > 0.0))
+        {
+            Some(format!(
+                "clip_grad_norm must be positive, got {:?}",
+                self.clip_grad_norm
+            ))
         } else {
             None
         };
-        problem.map_or(Ok(()), |p| Err(Error::InvalidArgument(format!("Adam: {p}"))))
+        problem.map_or(Ok(()), |p| {
+            Err(Error::InvalidArgument(format!("Adam: {p}")))
+        })
     }
 }
 
@@ -187,7 +208,11 @@ impl<D: TensorDevice<f32>> Adam<D> {
     /// An optimiser with validated hyperparameters; bad values are [`Error::InvalidArgument`].
     pub fn new(config: AdamConfig) -> Result<Self> {
         config.validate()?;
-        Ok(Adam { config, steps_taken: 0, moments: Vec::new() })
+        Ok(Adam {
+            config,
+            steps_taken: 0,
+            moments: Vec::new(),
+        })
     }
 
     /// The hyperparameters.
@@ -209,13 +234,21 @@ impl<D: TensorDevice<f32>> Adam<D> {
     /// One step on `model` with the gradients of `loss.backward()`. Parameters the loss did not
     /// touch get a zero gradient (weight decay and momentum still apply). A non-finite gradient
     /// norm is an [`Error::NonFinite`] and leaves the model unchanged.
-    pub fn step<M: Trainable<D> + ?Sized>(&mut self, model: &mut M, grads: &mut Gradients<f32, D>) -> Result<StepStats> {
+    pub fn step<M: Trainable<D> + ?Sized>(
+        &mut self,
+        model: &mut M,
+        grads: &mut Gradients<f32, D>,
+    ) -> Result<StepStats> {
         let gradients = model.gradients(grads)?;
         self.step_with(model, &gradients)
     }
 
     /// One step with explicit gradients, one per parameter in [`Trainable::params`] order.
-    pub fn step_with<M: Trainable<D> + ?Sized>(&mut self, model: &mut M, gradients: &[Param<D>]) -> Result<StepStats> {
+    pub fn step_with<M: Trainable<D> + ?Sized>(
+        &mut self,
+        model: &mut M,
+        gradients: &[Param<D>],
+    ) -> Result<StepStats> {
         let mut params = model.params_mut();
         self.check_shapes(&params, gradients)?;
         if self.moments.is_empty() {
@@ -223,14 +256,20 @@ impl<D: TensorDevice<f32>> Adam<D> {
                 .iter()
                 .map(|p| {
                     let dev = p.device();
-                    Ok((dev.try_zeros_like(p.shape()).map_err(device_error)?, dev.try_zeros_like(p.shape()).map_err(device_error)?))
+                    Ok((
+                        dev.try_zeros_like(p.shape()).map_err(device_error)?,
+                        dev.try_zeros_like(p.shape()).map_err(device_error)?,
+                    ))
                 })
                 .collect::<Result<_>>()?;
         }
 
         let grad_norm = global_norm(gradients);
         if !grad_norm.is_finite() {
-            return Err(Error::NonFinite(format!("gradient at optimiser step {}", self.steps_taken)));
+            return Err(Error::NonFinite(format!(
+                "gradient at optimiser step {}",
+                self.steps_taken
+            )));
         }
         let scale = match self.config.clip_grad_norm {
             Some(max_norm) if grad_norm > max_norm => max_norm / grad_norm,
@@ -242,14 +281,23 @@ impl<D: TensorDevice<f32>> Adam<D> {
         let lr = self.config.schedule.lr_at(self.steps_taken);
         let (bias1, bias2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
         let eps = self.config.eps as f32;
-        for ((param, grad), (m, v)) in params.iter_mut().zip(gradients).zip(self.moments.iter_mut()) {
+        for ((param, grad), (m, v)) in params
+            .iter_mut()
+            .zip(gradients)
+            .zip(self.moments.iter_mut())
+        {
             m.axpy(b1, grad, (1.0 - b1) * scale);
             v.axpy(b2, &grad.clone().square(), (1.0 - b2) * scale * scale);
             let denominator = v.clone().sqrt() * (1.0 / bias2.sqrt()) as f32 + eps;
             let direction = m.clone() / denominator;
             param.axpy(1.0 - lr * self.config.weight_decay, &direction, -lr / bias1);
         }
-        let stats = StepStats { step: self.steps_taken, lr, grad_norm, clipped: scale < 1.0 };
+        let stats = StepStats {
+            step: self.steps_taken,
+            lr,
+            grad_norm,
+            clipped: scale < 1.0,
+        };
         self.steps_taken += 1;
         Ok(stats)
     }
@@ -259,7 +307,11 @@ impl<D: TensorDevice<f32>> Adam<D> {
         let param_shapes = shapes(&mut params.iter().map(|p| *p.shape()));
         let grad_shapes = shapes(&mut gradients.iter().map(|g| *g.shape()));
         if param_shapes != grad_shapes {
-            return Err(Error::shape("Adam::step gradients", format!("{param_shapes:?}"), format!("{grad_shapes:?}")));
+            return Err(Error::shape(
+                "Adam::step gradients",
+                format!("{param_shapes:?}"),
+                format!("{grad_shapes:?}"),
+            ));
         }
         if !self.moments.is_empty() {
             let moment_shapes = shapes(&mut self.moments.iter().map(|(m, _)| *m.shape()));

@@ -9,7 +9,7 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use dfdx::shapes::HasShape;
-use ndarray::{ArrayD, Array2};
+use ndarray::{Array2, ArrayD};
 use ndarray_npy::{NpzReader, NpzWriter};
 
 use super::{TensorDevice, Trainable};
@@ -21,7 +21,10 @@ fn param_name(index: usize) -> String {
 }
 
 fn checkpoint_error(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Checkpoint { path: path.to_path_buf(), reason: reason.to_string() }
+    Error::Checkpoint {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    }
 }
 
 /// Writes `model`'s parameters to `path` (an `.npz` file), atomically (temp file + rename).
@@ -38,10 +41,14 @@ fn checkpoint_error(path: &Path, reason: impl std::fmt::Display) -> Error {
 /// assert_eq!(copy.params()[0].as_vec(), mlp.params()[0].as_vec());
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn save_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M, path: impl AsRef<Path>) -> Result<()> {
+pub fn save_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
+    model: &M,
+    path: impl AsRef<Path>,
+) -> Result<()> {
     let path = path.as_ref();
     let temp = temporary_sibling(path)?;
-    let written = write_archive(model, &temp).and_then(|()| std::fs::rename(&temp, path).map_err(Error::from));
+    let written = write_archive(model, &temp)
+        .and_then(|()| std::fs::rename(&temp, path).map_err(Error::from));
     if written.is_err() {
         // Best effort: the temporary file is ours and useless after a failure.
         let _ = std::fs::remove_file(&temp);
@@ -52,15 +59,22 @@ pub fn save_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M, pa
     })
 }
 
-fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M, temp: &Path) -> Result<()> {
+fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
+    model: &M,
+    temp: &Path,
+) -> Result<()> {
     let mut writer = NpzWriter::new(BufWriter::new(File::create(temp)?));
     for (index, param) in model.params().into_iter().enumerate() {
         let array = Array2::from_shape_vec(*param.shape(), param.as_vec())
             .expect("a tensor's element count matches its shape");
-        writer.add_array(param_name(index), &array).map_err(|e| checkpoint_error(temp, e))?;
+        writer
+            .add_array(param_name(index), &array)
+            .map_err(|e| checkpoint_error(temp, e))?;
     }
     let file = writer.finish().map_err(|e| checkpoint_error(temp, e))?;
-    let file = file.into_inner().map_err(|e| checkpoint_error(temp, e.error()))?;
+    let file = file
+        .into_inner()
+        .map_err(|e| checkpoint_error(temp, e.error()))?;
     file.sync_all()?;
     Ok(())
 }
@@ -78,7 +92,10 @@ fn temporary_sibling(path: &Path) -> Result<PathBuf> {
 ///
 /// The file must hold exactly one array per parameter with the model's shapes; otherwise this is
 /// an [`Error::Checkpoint`] naming the first mismatch, and the model is left untouched.
-pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &mut M, path: impl AsRef<Path>) -> Result<()> {
+pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
+    model: &mut M,
+    path: impl AsRef<Path>,
+) -> Result<()> {
     let path = path.as_ref();
     let file = File::open(path).map_err(|e| checkpoint_error(path, e))?;
     let mut reader = NpzReader::new(file).map_err(|e| checkpoint_error(path, e))?;
@@ -87,27 +104,44 @@ pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &mut M
     if stored != params.len() {
         return Err(checkpoint_error(
             path,
-            format!("the file holds {stored} arrays but the model has {} parameters", params.len()),
+            format!(
+                "the file holds {stored} arrays but the model has {} parameters",
+                params.len()
+            ),
         ));
     }
     let mut arrays = Vec::with_capacity(params.len());
     for (index, param) in params.iter().enumerate() {
         let name = param_name(index);
-        let array: ArrayD<f32> = reader.by_name(&name).map_err(|e| checkpoint_error(path, format!("{name}: {e}")))?;
+        let array: ArrayD<f32> = reader
+            .by_name(&name)
+            .map_err(|e| checkpoint_error(path, format!("{name}: {e}")))?;
         let (rows, cols) = *param.shape();
         if array.shape() != [rows, cols] {
             return Err(checkpoint_error(
                 path,
-                format!("{name} has shape {:?} but the model expects [{rows}, {cols}]", array.shape()),
+                format!(
+                    "{name} has shape {:?} but the model expects [{rows}, {cols}]",
+                    array.shape()
+                ),
             ));
         }
         if !array.iter().all(|v| v.is_finite()) {
-            return Err(checkpoint_error(path, format!("{name} holds NaN or infinite values")));
+            return Err(checkpoint_error(
+                path,
+                format!("{name} holds NaN or infinite values"),
+            ));
         }
         arrays.push(array);
     }
     for (param, array) in params.iter_mut().zip(arrays) {
-        param.copy_from(&array.as_standard_layout().iter().copied().collect::<Vec<_>>());
+        param.copy_from(
+            &array
+                .as_standard_layout()
+                .iter()
+                .copied()
+                .collect::<Vec<_>>(),
+        );
     }
     Ok(())
 }

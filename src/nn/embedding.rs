@@ -6,7 +6,7 @@ use dfdx::tensor::{Tape, WithEmptyTape};
 use dfdx::tensor_ops::{BroadcastTo, GatherTo, ReshapeTo, TryConcatAlong};
 use rand_distr::Normal;
 
-use super::{check_columns, device_error, Param, TensorDevice, Tensor2, Trainable};
+use super::{check_columns, device_error, Param, Tensor2, TensorDevice, Trainable};
 use crate::error::{Error, Result};
 
 /// A learnable vector per category: a `[num_categories, dim]` table looked up by label.
@@ -25,7 +25,9 @@ impl<D: TensorDevice<f32>> Embedding<D> {
             )));
         }
         let normal = Normal::new(0.0, 1.0 / (dim as f32).sqrt()).expect("finite positive std");
-        let table = dev.try_sample_like(&(num_categories, dim), normal).map_err(device_error)?;
+        let table = dev
+            .try_sample_like(&(num_categories, dim), normal)
+            .map_err(device_error)?;
         Ok(Embedding { table })
     }
 
@@ -68,7 +70,9 @@ impl<D: TensorDevice<f32>> Embedding<D> {
             )));
         }
         let dev = self.table.device();
-        let index = dev.try_tensor_from_vec(labels.to_vec(), (labels.len(),)).map_err(device_error)?;
+        let index = dev
+            .try_tensor_from_vec(labels.to_vec(), (labels.len(),))
+            .map_err(device_error)?;
         Ok(self.table.retaped::<T>().gather(index))
     }
 }
@@ -101,8 +105,13 @@ impl<D: TensorDevice<f32>> FourierFeatures<D> {
             return Err(Error::Empty("FourierFeatures: no frequencies".into()));
         }
         crate::error::ensure_finite("FourierFeatures frequencies", frequencies)?;
-        let frequencies = dev.try_tensor_from_vec(frequencies.to_vec(), (1, frequencies.len())).map_err(device_error)?;
-        Ok(FourierFeatures { frequencies, include_input })
+        let frequencies = dev
+            .try_tensor_from_vec(frequencies.to_vec(), (1, frequencies.len()))
+            .map_err(device_error)?;
+        Ok(FourierFeatures {
+            frequencies,
+            include_input,
+        })
     }
 
     /// `count` dyadic frequencies `π, 2π, 4π, …, 2^{count−1} π`.
@@ -120,7 +129,9 @@ impl<D: TensorDevice<f32>> FourierFeatures<D> {
     /// # Ok::<(), lagrangian_ot::Error>(())
     /// ```
     pub fn dyadic(dev: &D, count: usize, include_input: bool) -> Result<Self> {
-        let frequencies: Vec<f32> = (0..count).map(|k| std::f32::consts::PI * 2f32.powi(k as i32)).collect();
+        let frequencies: Vec<f32> = (0..count)
+            .map(|k| std::f32::consts::PI * 2f32.powi(k as i32))
+            .collect();
         Self::new(dev, &frequencies, include_input)
     }
 
@@ -141,9 +152,16 @@ impl<D: TensorDevice<f32>> FourierFeatures<D> {
         let k = self.num_frequencies();
         let grid = (rows, cols, k);
         let input_copy = self.include_input.then(|| x.with_empty_tape());
-        let omega = self.frequencies.clone().reshape_like(&(k,)).broadcast_like::<_, Axes2<0, 1>>(&grid);
+        let omega = self
+            .frequencies
+            .clone()
+            .reshape_like(&(k,))
+            .broadcast_like::<_, Axes2<0, 1>>(&grid);
         let angles = x.broadcast_like::<_, Axis<2>>(&grid) * omega;
-        let sines = angles.with_empty_tape().sin().reshape_like(&(rows, cols * k));
+        let sines = angles
+            .with_empty_tape()
+            .sin()
+            .reshape_like(&(rows, cols * k));
         let cosines = angles.cos().reshape_like(&(rows, cols * k));
         let waves = (sines, cosines).concat_along(Axis::<1>);
         Ok(match input_copy {

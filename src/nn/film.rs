@@ -8,7 +8,9 @@ use dfdx::shapes::HasShape;
 use dfdx::tensor::{Tape, WithEmptyTape};
 use serde::{Deserialize, Serialize};
 
-use super::{check_columns, Activation, Init, Mlp, MlpBuilder, Param, TensorDevice, Tensor2, Trainable};
+use super::{
+    check_columns, Activation, Init, Mlp, MlpBuilder, Param, Tensor2, TensorDevice, Trainable,
+};
 use crate::error::{Error, Result};
 
 /// One FiLM layer: a condition net maps `c: [N, cond_dim]` to `[N, 2·features]`, read as
@@ -38,7 +40,10 @@ impl<D: TensorDevice<f32>> Film<D> {
             .activation(activation)
             .init(init)
             .build(dev)?;
-        Ok(Film { condition_net, features })
+        Ok(Film {
+            condition_net,
+            features,
+        })
     }
 
     /// Number of modulated channels.
@@ -58,14 +63,22 @@ impl<D: TensorDevice<f32>> Film<D> {
 
     /// `γ(c) ⊙ h + β(c)` for `h: [N, features]`, `c: [N, cond_dim]`, on `h`'s tape (the condition
     /// is data: it receives no gradient, the condition net's parameters do).
-    pub fn forward<T: Tape<f32, D>>(&self, h: Tensor2<D, T>, cond: &Tensor2<D>) -> Result<Tensor2<D, T>> {
+    pub fn forward<T: Tape<f32, D>>(
+        &self,
+        h: Tensor2<D, T>,
+        cond: &Tensor2<D>,
+    ) -> Result<Tensor2<D, T>> {
         check_columns("Film::forward features", *h.shape(), self.features)?;
         check_columns("Film::forward condition", *cond.shape(), self.cond_dim())?;
         check_rows("Film::forward", h.shape().0, cond.shape().0)?;
         Ok(self.modulate(h, cond))
     }
 
-    pub(crate) fn modulate<T: Tape<f32, D>>(&self, h: Tensor2<D, T>, cond: &Tensor2<D>) -> Tensor2<D, T> {
+    pub(crate) fn modulate<T: Tape<f32, D>>(
+        &self,
+        h: Tensor2<D, T>,
+        cond: &Tensor2<D>,
+    ) -> Tensor2<D, T> {
         let k = self.features;
         let scale_shift = self.condition_net.forward_unchecked(cond.retaped::<T>());
         let gamma = scale_shift.with_empty_tape().slice((.., 0..k)) + 1.0;
@@ -128,7 +141,16 @@ impl FilmMlpBuilder {
         let (activation, init) = (trunk.activation(), self.trunk.init);
         let films = trunk.layers[..trunk.layers.len() - 1]
             .iter()
-            .map(|layer| Film::new(dev, self.cond_dim, layer.out_dim(), &self.cond_hidden, activation, init))
+            .map(|layer| {
+                Film::new(
+                    dev,
+                    self.cond_dim,
+                    layer.out_dim(),
+                    &self.cond_hidden,
+                    activation,
+                    init,
+                )
+            })
             .collect::<Result<Vec<_>>>()?;
         Ok(FilmMlp { trunk, films })
     }
@@ -156,7 +178,11 @@ pub struct FilmMlp<D: TensorDevice<f32> = crate::device::Device> {
 impl FilmMlp<crate::device::Device> {
     /// Starts describing a FiLM MLP with `in_dim` inputs and a `cond_dim`-wide condition.
     pub fn builder(in_dim: usize, cond_dim: usize) -> FilmMlpBuilder {
-        FilmMlpBuilder { trunk: Mlp::builder(in_dim), cond_dim, cond_hidden: Vec::new() }
+        FilmMlpBuilder {
+            trunk: Mlp::builder(in_dim),
+            cond_dim,
+            cond_hidden: Vec::new(),
+        }
     }
 }
 
@@ -187,18 +213,25 @@ impl<D: TensorDevice<f32>> FilmMlp<D> {
     }
 
     /// `f(x | c)` for `x: [N, in]`, `c: [N, cond_dim]`, on `x`'s tape.
-    pub fn forward<T: Tape<f32, D>>(&self, x: Tensor2<D, T>, cond: &Tensor2<D>) -> Result<Tensor2<D, T>> {
+    pub fn forward<T: Tape<f32, D>>(
+        &self,
+        x: Tensor2<D, T>,
+        cond: &Tensor2<D>,
+    ) -> Result<Tensor2<D, T>> {
         check_columns("FilmMlp::forward input", *x.shape(), self.in_dim())?;
         if let Some(cond_dim) = self.cond_dim() {
             check_columns("FilmMlp::forward condition", *cond.shape(), cond_dim)?;
             check_rows("FilmMlp::forward", x.shape().0, cond.shape().0)?;
         }
-        let (last, hidden) = self.trunk.layers.split_last().expect("an Mlp has at least one layer");
+        let (last, hidden) = self
+            .trunk
+            .layers
+            .split_last()
+            .expect("an Mlp has at least one layer");
         let activation = self.trunk.activation();
-        let h = hidden
-            .iter()
-            .zip(&self.films)
-            .fold(x, |h, (layer, film)| activation.apply(film.modulate(layer.affine(h), cond)));
+        let h = hidden.iter().zip(&self.films).fold(x, |h, (layer, film)| {
+            activation.apply(film.modulate(layer.affine(h), cond))
+        });
         Ok(last.affine(h))
     }
 }
@@ -220,6 +253,10 @@ fn check_rows(context: &str, rows: usize, cond_rows: usize) -> Result<()> {
     if rows == cond_rows {
         Ok(())
     } else {
-        Err(Error::shape(context, format!("{rows} condition rows"), format!("{cond_rows}")))
+        Err(Error::shape(
+            context,
+            format!("{rows} condition rows"),
+            format!("{cond_rows}"),
+        ))
     }
 }

@@ -13,7 +13,7 @@ use dfdx::shapes::{Axes2, Axis, HasShape};
 use dfdx::tensor::{PutTape, SplitTape, Tape, Tensor, WithEmptyTape};
 use dfdx::tensor_ops::{BroadcastTo, PermuteTo, ReshapeTo, TryMatMul};
 
-use super::{check_columns, Mlp, TensorDevice, Tensor2};
+use super::{check_columns, Mlp, Tensor2, TensorDevice};
 use crate::error::{Error, Result};
 
 /// A batch of Jacobians `[N, out, in]` with tape `T`.
@@ -55,7 +55,10 @@ impl<D: TensorDevice<f32>> Mlp<D> {
     pub fn input_jacobian<T: Tape<f32, D>>(&self, x: Tensor2<D, T>) -> Result<Tensor3<D, T>> {
         check_columns("Mlp::input_jacobian", *x.shape(), self.in_dim())?;
         let rows = x.shape().0;
-        let (last, hidden) = self.layers.split_last().expect("an Mlp has at least one layer");
+        let (last, hidden) = self
+            .layers
+            .split_last()
+            .expect("an Mlp has at least one layer");
         let outputs = last.out_dim();
 
         // Forward through the hidden layers keeping σ'(z_i). The operations that produced z_i sit

@@ -8,7 +8,7 @@ use rand::Rng;
 use rand_distr::{StandardNormal, Uniform};
 use serde::{Deserialize, Serialize};
 
-use super::{check_columns, device_error, Param, TensorDevice, Tensor2, Trainable};
+use super::{check_columns, device_error, Param, Tensor2, TensorDevice, Trainable};
 use crate::error::{Error, Result};
 
 /// How a dense layer's parameters are drawn (from the device's seeded generator).
@@ -49,11 +49,17 @@ impl<D: TensorDevice<f32>> Linear<D> {
             ),
             Init::PyTorch => {
                 let uniform = Uniform::new_inclusive(-bound, bound);
-                (dev.try_sample_like(&w, uniform), dev.try_sample_like(&b, uniform))
+                (
+                    dev.try_sample_like(&w, uniform),
+                    dev.try_sample_like(&b, uniform),
+                )
             }
             Init::Zeros => (dev.try_zeros_like(&w), dev.try_zeros_like(&b)),
         };
-        Ok(Linear { weight: weight.map_err(device_error)?, bias: bias.map_err(device_error)? })
+        Ok(Linear {
+            weight: weight.map_err(device_error)?,
+            bias: bias.map_err(device_error)?,
+        })
     }
 
     /// Input width.
@@ -88,7 +94,11 @@ impl<D: TensorDevice<f32>> Linear<D> {
         let out = self.out_dim();
         // The bias is stored as a [1, out] row; viewing it as [out] is free for a contiguous
         // tensor and keeps its id, so its gradient lands on the parameter.
-        let bias = self.bias.retaped::<T>().reshape_like(&(out,)).broadcast_like::<_, Axis<0>>(&(rows, out));
+        let bias = self
+            .bias
+            .retaped::<T>()
+            .reshape_like(&(out,))
+            .broadcast_like::<_, Axis<0>>(&(rows, out));
         x.matmul(self.weight.retaped::<T>()) + bias
     }
 }
@@ -133,9 +143,15 @@ mod tests {
         let draws: Vec<f32> = (0..200_000).map(|_| dist.sample(&mut rng)).collect();
         let n = draws.len() as f64;
         let mean = draws.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = draws.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+        let var = draws
+            .iter()
+            .map(|&v| (v as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n;
         assert!(mean.abs() < 5e-3, "mean {mean}");
         assert!((var.sqrt() - 0.5).abs() < 5e-3, "std {}", var.sqrt());
-        assert!(draws.iter().all(|v| v.abs() <= 2.0 * 0.5 / 0.879_625_7 + 1e-6));
+        assert!(draws
+            .iter()
+            .all(|v| v.abs() <= 2.0 * 0.5 / 0.879_625_7 + 1e-6));
     }
 }

@@ -5,7 +5,10 @@ use dfdx::tensor::Tape;
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
-use super::{array_to_tensor, check_columns, tensor_to_array, Activation, Init, Linear, Param, TensorDevice, Tensor2, Trainable};
+use super::{
+    array_to_tensor, check_columns, tensor_to_array, Activation, Init, Linear, Param, Tensor2,
+    TensorDevice, Trainable,
+};
 use crate::error::{Error, Result};
 
 /// The shape of an [`Mlp`]: input width, hidden widths, output width, activation and init.
@@ -69,7 +72,10 @@ impl MlpBuilder {
             .windows(2)
             .map(|pair| Linear::new(dev, pair[0], pair[1], self.init))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Mlp { layers, activation: self.activation })
+        Ok(Mlp {
+            layers,
+            activation: self.activation,
+        })
     }
 
     /// All widths, input first, output last.
@@ -96,7 +102,13 @@ pub struct Mlp<D: TensorDevice<f32> = crate::device::Device> {
 impl Mlp<crate::device::Device> {
     /// Starts describing an MLP with `in_dim` inputs; see [`MlpBuilder`].
     pub fn builder(in_dim: usize) -> MlpBuilder {
-        MlpBuilder { in_dim, hidden: Vec::new(), out_dim: 1, activation: Activation::Softplus, init: Init::default() }
+        MlpBuilder {
+            in_dim,
+            hidden: Vec::new(),
+            out_dim: 1,
+            activation: Activation::Softplus,
+            init: Init::default(),
+        }
     }
 }
 
@@ -113,7 +125,9 @@ impl<D: TensorDevice<f32>> Mlp<D> {
 
     /// All widths, input first, output last.
     pub fn widths(&self) -> Vec<usize> {
-        std::iter::once(self.in_dim()).chain(self.layers.iter().map(|l| l.out_dim())).collect()
+        std::iter::once(self.in_dim())
+            .chain(self.layers.iter().map(|l| l.out_dim()))
+            .collect()
     }
 
     /// The hidden-layer activation.
@@ -139,8 +153,13 @@ impl<D: TensorDevice<f32>> Mlp<D> {
     }
 
     pub(crate) fn forward_unchecked<T: Tape<f32, D>>(&self, x: Tensor2<D, T>) -> Tensor2<D, T> {
-        let (last, hidden) = self.layers.split_last().expect("an Mlp has at least one layer");
-        let h = hidden.iter().fold(x, |h, layer| self.activation.apply(layer.affine(h)));
+        let (last, hidden) = self
+            .layers
+            .split_last()
+            .expect("an Mlp has at least one layer");
+        let h = hidden
+            .iter()
+            .fold(x, |h, layer| self.activation.apply(layer.affine(h)));
         last.affine(h)
     }
 
@@ -168,6 +187,9 @@ impl<D: TensorDevice<f32>> Trainable<D> for Mlp<D> {
         self.layers.iter().flat_map(|l| l.params()).collect()
     }
     fn params_mut(&mut self) -> Vec<&mut Param<D>> {
-        self.layers.iter_mut().flat_map(|l| l.params_mut()).collect()
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.params_mut())
+            .collect()
     }
 }
