@@ -62,7 +62,7 @@ impl<D: TensorDevice<f32>> Mlp<D> {
         let outputs = last.out_dim();
 
         // Forward through the hidden layers keeping σ'(z_i). The operations that produced z_i sit
-        // on the running tape `h`; σ'(z_i) is computed on a branch from an untaped copy of z_i, and
+        // on the running tape; σ'(z_i) is computed on a branch from an untaped copy of z_i, and
         // the branch tapes are merged into the result below. The last pre-activation only feeds
         // σ', so the running tape moves into that final branch and nothing is recorded twice.
         let mut slopes: Vec<Tensor2<D, T>> = Vec::with_capacity(hidden.len());

@@ -65,6 +65,7 @@ pub use adam::{Adam, AdamConfig, LrSchedule, StepStats};
 pub use checkpoint::{load_params, save_params};
 pub use embedding::{Embedding, FourierFeatures};
 pub use film::{Film, FilmMlp, FilmMlpBuilder};
+pub use input_grad::Tensor3;
 pub use linear::{Init, Linear};
 pub use mlp::{Mlp, MlpBuilder};
 
