@@ -84,6 +84,9 @@ pub enum Error {
     /// A linear-algebra routine (eigendecomposition, square root) failed.
     #[error("linear algebra: {0}")]
     Linalg(String),
+    /// The tensor device failed (out of memory, a CUDA error) while running a tensor operation.
+    #[error("device: {0}")]
+    Device(String),
     /// Drawing a figure failed.
     #[error("plot: {0}")]
     Plot(String),
