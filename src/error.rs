@@ -107,7 +107,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// Shorthand for [`Error::Shape`].
     pub fn shape(context: impl Into<String>, expected: impl Into<String>, got: impl Into<String>) -> Self {
-        Error::Shape { context: context.into(), expected: expected.into(), got: got.into() }
+        Error::Shape {
+            context: context.into(),
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 }
 

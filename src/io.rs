@@ -11,9 +11,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if file_name.is_empty() {
-        return Err(Error::InvalidArgument(format!("not a file path: {}", path.display())));
+        return Err(Error::InvalidArgument(format!(
+            "not a file path: {}",
+            path.display()
+        )));
     }
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let written = std::fs::File::create(&tmp).and_then(|mut f| {

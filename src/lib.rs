@@ -25,5 +25,7 @@ pub use error::{Error, Result};
 /// Whether quick mode is on: the env var `LOT_QUICK` is set to anything but `0` or empty. CI sets it so
 /// notebooks and tutorials shrink their iteration counts; the default is the full run.
 pub fn quick_mode() -> bool {
-    std::env::var("LOT_QUICK").map(|v| !v.is_empty() && v != "0").unwrap_or(false)
+    std::env::var("LOT_QUICK")
+        .map(|v| !v.is_empty() && v != "0")
+        .unwrap_or(false)
 }

@@ -8,5 +8,9 @@ pub use crate::metrics::{
     chamfer, exact_ot, gaussian_w2, kde_log_likelihood, mmd, sinkhorn, sinkhorn_divergence, wasserstein2,
     GroundCost, SinkhornConfig,
 };
+pub use crate::nn::{
+    check_loss, Activation, Adam, AdamConfig, Embedding, FilmMlp, FourierFeatures, Init, LrSchedule, Mlp,
+    Trainable,
+};
 pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
 pub use crate::quick_mode;

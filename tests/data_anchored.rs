@@ -24,10 +24,7 @@ fn semicircle_loads_with_labels_and_time_points() {
     assert_eq!(labels.shape(), &[3, 400]);
     assert!(labels.iter().all(|&c| (0..4).contains(&c)));
     // Rows 100c..100c+99 carry condition c (manifest).
-    assert_eq!(
-        (labels[[1, 0]], labels[[1, 150]], labels[[2, 399]]),
-        (0, 1, 3)
-    );
+    assert_eq!((labels[[1, 0]], labels[[1, 150]], labels[[2, 399]]), (0, 1, 3));
     let m = ds.manifest();
     assert_eq!(
         (m.dim, m.cond_dim, m.categorical, m.num_categories),
@@ -110,10 +107,9 @@ fn write_folder(
 
 fn assert_dataset_error(dir: &std::path::Path, needle: &str) {
     match AnchoredDataset::load(dir) {
-        Err(Error::Dataset { reason, .. }) => assert!(
-            reason.contains(needle),
-            "reason '{reason}' lacks '{needle}'"
-        ),
+        Err(Error::Dataset { reason, .. }) => {
+            assert!(reason.contains(needle), "reason '{reason}' lacks '{needle}'")
+        }
         other => panic!("expected a Dataset error mentioning '{needle}', got {other:?}"),
     }
 }
@@ -180,9 +176,7 @@ fn inconsistent_folders_give_dataset_errors() {
 }
 
 fn ramp(k: usize, n: usize, d: usize) -> Array3<f32> {
-    Array3::from_shape_fn((k, n, d), |(a, i, j)| {
-        a as f32 + 0.01 * i as f32 - 0.5 * j as f32
-    })
+    Array3::from_shape_fn((k, n, d), |(a, i, j)| a as f32 + 0.01 * i as f32 - 0.5 * j as f32)
 }
 
 #[test]
@@ -210,12 +204,8 @@ fn save_then_load_round_trips() {
 
     // Saving a continuous dataset into the same folder replaces the label file.
     let x = Array3::from_shape_fn((4, 6, 3), |(a, i, j)| (a * 100 + i * 10 + j) as f32);
-    let continuous = AnchoredDataset::new(
-        ramp(4, 6, 2),
-        Condition::Continuous(x.clone()),
-        Array1::zeros(4),
-    )
-    .unwrap();
+    let continuous =
+        AnchoredDataset::new(ramp(4, 6, 2), Condition::Continuous(x.clone()), Array1::zeros(4)).unwrap();
     continuous.save(&folder).unwrap();
     assert!(!folder.join("label.npy").exists());
     let back = AnchoredDataset::load(&folder).unwrap();
@@ -250,10 +240,7 @@ fn dataset_draws_one_panel_per_anchor() {
     let fig = ds.figure();
     assert_eq!(fig.num_panels(), 3);
     let svg = fig.to_svg().unwrap();
-    assert_eq!(
-        svg.lines().filter(|l| l.starts_with("<circle")).count(),
-        3 * 400
-    );
+    assert_eq!(svg.lines().filter(|l| l.starts_with("<circle")).count(), 3 * 400);
     // Three-dimensional outputs draw their first two coordinates and say so.
     let ds3 = AnchoredDataset::new(ramp(2, 5, 3), Condition::None, Array1::zeros(2)).unwrap();
     assert!(ds3.figure().summary().contains("first 2 coordinates"));

@@ -53,13 +53,8 @@ fn gaussian_with_cov_reproduces_the_covariance() {
 #[test]
 fn gaussian_with_singular_cov_lies_on_a_line() {
     // cov = [[1, 2], [2, 4]] is rank one: x1 - 2 x0 is constant.
-    let x = toy::gaussian_with_cov(
-        &mut rng(2),
-        200,
-        &[0.0, 1.0],
-        &array![[1.0f32, 2.0], [2.0, 4.0]],
-    )
-    .unwrap();
+    let x =
+        toy::gaussian_with_cov(&mut rng(2), 200, &[0.0, 1.0], &array![[1.0f32, 2.0], [2.0, 4.0]]).unwrap();
     for row in x.rows() {
         assert!((row[1] - 2.0 * row[0] - 1.0).abs() < 1e-4, "{row}");
     }
@@ -100,9 +95,7 @@ fn mixture_labels_are_balanced_and_points_near_their_mean() {
     }
     let arrays: &[[f32; 2]] = &[[0.0, 0.0], [1.0, 1.0]];
     assert_eq!(
-        toy::gaussian_mixture(&mut rng(3), 10, arrays, 0.1)
-            .unwrap()
-            .dim(),
+        toy::gaussian_mixture(&mut rng(3), 10, arrays, 0.1).unwrap().dim(),
         (10, 2)
     );
     assert!(matches!(

@@ -1,9 +1,9 @@
 //! Bad input gives typed errors, never a panic.
 
 use lagrangian_ot::metrics::{
-    alignment_score, chamfer, cost_matrix, exact_ot, exact_ot_weighted, fit_gaussian,
-    gaussian_w2_squared, kde_log_likelihood, mmd, scott_bandwidth, sinkhorn, sinkhorn_divergence,
-    wasserstein2, GroundCost, SinkhornConfig,
+    alignment_score, chamfer, cost_matrix, exact_ot, exact_ot_weighted, fit_gaussian, gaussian_w2_squared,
+    kde_log_likelihood, mmd, scott_bandwidth, sinkhorn, sinkhorn_divergence, wasserstein2, GroundCost,
+    SinkhornConfig,
 };
 use lagrangian_ot::{Error, Result};
 use ndarray::{array, Array1, Array2, Array3};
@@ -40,11 +40,7 @@ fn cloud_metrics_reject_empty_non_finite_and_mismatched_clouds() {
     let three_d = array![[0.0f32, 1.0, 2.0]];
     for (name, metric) in cloud_metrics() {
         assert!(metric(&good, &good).is_ok(), "{name} rejects good input");
-        for (x, y) in [
-            (&no_points, &good),
-            (&good, &no_points),
-            (&no_dims, &no_dims),
-        ] {
+        for (x, y) in [(&no_points, &good), (&good, &no_points), (&no_dims, &no_dims)] {
             assert!(
                 matches!(metric(x, y), Err(Error::Empty(_))),
                 "{name}: empty input"
@@ -158,10 +154,8 @@ fn gaussian_w2_validates_shapes_symmetry_and_finiteness() {
 
 #[test]
 fn alignment_validates_fields() {
-    let field = Array3::<f64>::from_shape_fn(
-        (4, 2, 2),
-        |(_, i, j)| if i == j { 1.0 + i as f64 } else { 0.0 },
-    );
+    let field =
+        Array3::<f64>::from_shape_fn((4, 2, 2), |(_, i, j)| if i == j { 1.0 + i as f64 } else { 0.0 });
     assert!(alignment_score(&field, &field).is_ok());
     assert!(matches!(
         alignment_score(&Array3::<f64>::zeros((0, 2, 2)), &Array3::zeros((0, 2, 2))),
@@ -183,8 +177,5 @@ fn alignment_validates_fields() {
     ));
     let mut nan = field.clone();
     nan[[2, 1, 1]] = f64::NAN;
-    assert!(matches!(
-        alignment_score(&nan, &field),
-        Err(Error::NonFinite(_))
-    ));
+    assert!(matches!(alignment_score(&nan, &field), Err(Error::NonFinite(_))));
 }

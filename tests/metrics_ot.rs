@@ -113,12 +113,7 @@ fn one_dimensional_ot_is_the_sorted_matching() {
         v
     };
     let (xs, ys) = (sorted(&x), sorted(&y));
-    let w2_squared: f64 = xs
-        .iter()
-        .zip(&ys)
-        .map(|(a, b)| (a - b).powi(2))
-        .sum::<f64>()
-        / 60.0;
+    let w2_squared: f64 = xs.iter().zip(&ys).map(|(a, b)| (a - b).powi(2)).sum::<f64>() / 60.0;
     let w1: f64 = xs.iter().zip(&ys).map(|(a, b)| (a - b).abs()).sum::<f64>() / 60.0;
     let ot = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap();
     assert!((ot.cost - w2_squared).abs() < 1e-10);
@@ -185,9 +180,7 @@ fn duplicating_the_target_keeps_the_cost() {
 fn weighted_one_dimensional_ot_is_the_quantile_coupling() {
     let mut rng = lagrangian_ot::device::rng(5);
     let mut sorted_points = |k: usize| {
-        let mut v: Vec<f64> = (0..k)
-            .map(|_| rng.sample::<f64, _>(StandardNormal))
-            .collect();
+        let mut v: Vec<f64> = (0..k).map(|_| rng.sample::<f64, _>(StandardNormal)).collect();
         v.sort_by(f64::total_cmp);
         v
     };
@@ -262,9 +255,7 @@ fn sample_w2_converges_to_bures() {
         (z.dot(&factor.t()) + mean).mapv(|v| v as f32)
     };
     let (x, y) = (sample(&mut rng, &m1, &l1), sample(&mut rng, &m2, &l2));
-    let sample_w2_squared = exact_ot(&x, &y, GroundCost::SqEuclidean)
-        .unwrap()
-        .w2_squared;
+    let sample_w2_squared = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap().w2_squared;
 
     let truth = gaussian_w2_squared(&m1, &l1.dot(&l1.t()), &m2, &l2.dot(&l2.t())).unwrap();
     assert!(
@@ -284,10 +275,7 @@ fn sample_w2_converges_to_bures() {
 #[test]
 fn sinkhorn_divergence_tends_to_exact_ot() {
     let mut rng = lagrangian_ot::device::rng(9);
-    let (x, y) = (
-        random_cloud(&mut rng, 40, 2),
-        random_cloud(&mut rng, 40, 2) + 0.5,
-    );
+    let (x, y) = (random_cloud(&mut rng, 40, 2), random_cloud(&mut rng, 40, 2) + 0.5);
     let exact = exact_ot(&x, &y, GroundCost::SqEuclidean).unwrap().cost;
     let errors: Vec<f64> = [1.0, 0.3, 0.1, 0.03, 0.01]
         .iter()
@@ -324,11 +312,7 @@ fn sinkhorn_is_stable_at_small_epsilon() {
         },
     )
     .unwrap();
-    assert!(
-        out.converged,
-        "did not converge in {} iterations",
-        out.iterations
-    );
+    assert!(out.converged, "did not converge in {} iterations", out.iterations);
     assert!(out.f.iter().chain(out.g.iter()).all(|v| v.is_finite()));
     assert_marginals_approx(&out.plan, 1e-4);
     assert!(

@@ -2,8 +2,8 @@
 //! forms.
 
 use lagrangian_ot::metrics::{
-    alignment_score, chamfer, fit_gaussian, gaussian_w2, gaussian_w2_squared, grid_2d,
-    kde_log_likelihood, mmd, scott_bandwidth, silverman_bandwidth,
+    alignment_score, chamfer, fit_gaussian, gaussian_w2, gaussian_w2_squared, grid_2d, kde_log_likelihood,
+    mmd, scott_bandwidth, silverman_bandwidth,
 };
 use ndarray::{array, s, Array1, Array2, Array3, ArrayView1, Axis};
 use rand::Rng;
@@ -44,10 +44,7 @@ fn chamfer_matches_brute_force_and_vanishes_on_permuted_copies() {
     let reversed = x.slice(s![..;-1, ..]).to_owned();
     assert_eq!(chamfer(&x, &reversed).unwrap(), 0.0);
     // A large cloud takes the parallel path; it must agree with the same brute force.
-    let (big_x, big_y) = (
-        random_cloud(&mut rng, 300, 2),
-        random_cloud(&mut rng, 200, 2),
-    );
+    let (big_x, big_y) = (random_cloud(&mut rng, 300, 2), random_cloud(&mut rng, 200, 2));
     let expected = directed(&big_x, &big_y) + directed(&big_y, &big_x);
     assert!((chamfer(&big_x, &big_y).unwrap() - expected).abs() < 1e-10);
 }
@@ -95,10 +92,7 @@ fn mmd_matches_the_v_statistic_and_separates_shifted_clouds() {
 #[test]
 fn kde_log_likelihood_of_a_standard_normal_approaches_the_smoothed_density() {
     let mut rng = lagrangian_ot::device::rng(22);
-    let (train, test) = (
-        random_cloud(&mut rng, 4000, 2),
-        random_cloud(&mut rng, 2000, 2),
-    );
+    let (train, test) = (random_cloud(&mut rng, 4000, 2), random_cloud(&mut rng, 2000, 2));
     let h: f64 = 0.3;
     let var = 1.0 + h * h;
     let kde = kde_log_likelihood(&train, &test, h).unwrap();
@@ -118,10 +112,7 @@ fn kde_log_likelihood_of_a_standard_normal_approaches_the_smoothed_density() {
     );
 
     let analytic = -(2.0 * PI * var).ln() - 1.0 / var;
-    assert!(
-        (kde - analytic).abs() < 0.08,
-        "KDE {kde} vs analytic {analytic}"
-    );
+    assert!((kde - analytic).abs() < 0.08, "KDE {kde} vs analytic {analytic}");
 }
 
 #[test]
@@ -166,29 +157,19 @@ fn bures_closed_form_for_commuting_covariances() {
             .zip(b.iter())
             .map(|(p, q): (&f64, &f64)| (p.sqrt() - q.sqrt()).powi(2))
             .sum::<f64>();
-    let diagonal =
-        gaussian_w2_squared(&m1, &Array2::from_diag(&a), &m2, &Array2::from_diag(&b)).unwrap();
-    assert!(
-        (diagonal - expected).abs() < 1e-10,
-        "{diagonal} vs {expected}"
-    );
+    let diagonal = gaussian_w2_squared(&m1, &Array2::from_diag(&a), &m2, &Array2::from_diag(&b)).unwrap();
+    assert!((diagonal - expected).abs() < 1e-10, "{diagonal} vs {expected}");
 
     // Same eigenbasis, rotated: still commuting, same answer.
     let mut basis = Array2::<f64>::eye(3);
     basis.slice_mut(s![..2, ..2]).assign(&rotation(0.7));
     let rotate = |diag: &Array1<f64>| basis.dot(&Array2::from_diag(diag)).dot(&basis.t());
     let rotated = gaussian_w2_squared(&m1, &rotate(&a), &m2, &rotate(&b)).unwrap();
-    assert!(
-        (rotated - expected).abs() < 1e-10,
-        "{rotated} vs {expected}"
-    );
-    assert!(
-        (gaussian_w2(&m1, &rotate(&a), &m2, &rotate(&b)).unwrap() - expected.sqrt()).abs() < 1e-10
-    );
+    assert!((rotated - expected).abs() < 1e-10, "{rotated} vs {expected}");
+    assert!((gaussian_w2(&m1, &rotate(&a), &m2, &rotate(&b)).unwrap() - expected.sqrt()).abs() < 1e-10);
 
     // 1-D: (m1 − m2)² + (σ1 − σ2)².
-    let one_d =
-        gaussian_w2_squared(&array![1.0], &array![[4.0]], &array![3.0], &array![[9.0]]).unwrap();
+    let one_d = gaussian_w2_squared(&array![1.0], &array![[4.0]], &array![3.0], &array![[9.0]]).unwrap();
     assert!((one_d - 5.0).abs() < 1e-12);
 }
 
@@ -199,10 +180,7 @@ fn bures_is_symmetric_and_zero_on_itself_for_non_commuting_covariances() {
     let (m1, m2) = (array![0.0, 1.0], array![2.0, -1.0]);
     let forward = gaussian_w2_squared(&m1, &c1, &m2, &c2).unwrap();
     let backward = gaussian_w2_squared(&m2, &c2, &m1, &c1).unwrap();
-    assert!(
-        (forward - backward).abs() < 1e-10,
-        "{forward} vs {backward}"
-    );
+    assert!((forward - backward).abs() < 1e-10, "{forward} vs {backward}");
     assert!(gaussian_w2_squared(&m1, &c1, &m1, &c1).unwrap() < 1e-12);
     // The Bures term lies strictly between 0 (c1 != c2) and tr c1 + tr c2 = 6.5.
     assert!(forward > 8.0 && forward < 8.0 + 6.5);
@@ -240,10 +218,7 @@ fn alignment_is_one_for_identical_fields_and_cos_theta_for_rotated_ones() {
     for theta in [0.1, 0.6, 1.2, PI / 2.0, 2.5] {
         let learned = metric_field(&orientations, theta);
         let score = alignment_score(&truth, &learned).unwrap();
-        assert!(
-            (score - theta.cos().abs()).abs() < 1e-10,
-            "θ = {theta}: {score}"
-        );
+        assert!((score - theta.cos().abs()).abs() < 1e-10, "θ = {theta}: {score}");
     }
     // f32 fields work the same.
     let learned = metric_field(&orientations, 0.6).mapv(|v| v as f32);
@@ -262,10 +237,7 @@ fn alignment_in_three_dimensions() {
     let truth = base.clone().insert_axis(Axis(0));
     let learned = rz.dot(&base).dot(&rz.t()).insert_axis(Axis(0));
     let score = alignment_score(&truth, &learned).unwrap();
-    assert!(
-        (score - (2.0 * theta.cos() + 1.0) / 3.0).abs() < 1e-10,
-        "{score}"
-    );
+    assert!((score - (2.0 * theta.cos() + 1.0) / 3.0).abs() < 1e-10, "{score}");
 }
 
 #[test]

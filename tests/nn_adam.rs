@@ -23,15 +23,7 @@ struct HandAdam {
 }
 
 impl HandAdam {
-    fn step(
-        &mut self,
-        g: &[f64],
-        lr: f64,
-        [b1, b2]: [f64; 2],
-        eps: f64,
-        wd: f64,
-        max_norm: Option<f64>,
-    ) {
+    fn step(&mut self, g: &[f64], lr: f64, [b1, b2]: [f64; 2], eps: f64, wd: f64, max_norm: Option<f64>) {
         let norm = g.iter().map(|x| x * x).sum::<f64>().sqrt();
         let scale = max_norm.map_or(1.0, |c| if norm > c { c / norm } else { 1.0 });
         self.t += 1;
@@ -69,12 +61,7 @@ fn steps_on_a_traced_quadratic_match_the_formula() {
         // loss = ½ Σ c p², gradient c ⊙ p, taken through the tape.
         let loss = (p.retaped::<Taped<Dev>>().square() * c.clone()).sum::<Rank0, _>() * 0.5;
         let mut grads = loss.backward();
-        let g: Vec<f64> = hand
-            .p
-            .iter()
-            .zip(curvature)
-            .map(|(p, c)| p * c as f64)
-            .collect();
+        let g: Vec<f64> = hand.p.iter().zip(curvature).map(|(p, c)| p * c as f64).collect();
         adam.step(&mut p, &mut grads).unwrap();
         hand.step(&g, 0.1, [0.8, 0.95], 1e-6, 0.2, None);
         for (got, want) in p.as_vec().iter().zip(&hand.p) {

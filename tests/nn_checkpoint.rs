@@ -64,12 +64,7 @@ fn composite_models_round_trip_through_the_free_functions() {
     save_params(&original, &path).unwrap();
     let mut restored = make(11);
     load_params(&mut restored, &path).unwrap();
-    let flat = |m: &(FilmMlp, Embedding)| {
-        m.params()
-            .iter()
-            .flat_map(|p| p.as_vec())
-            .collect::<Vec<f32>>()
-    };
+    let flat = |m: &(FilmMlp, Embedding)| m.params().iter().flat_map(|p| p.as_vec()).collect::<Vec<f32>>();
     assert_eq!(flat(&restored), flat(&original));
 }
 
@@ -91,10 +86,7 @@ fn mismatched_checkpoints_are_rejected_and_leave_the_model_untouched() {
         .save(&path)
         .unwrap();
 
-    let mut deeper = Mlp::builder(3)
-        .hidden(&[8, 8])
-        .build(&default_device(1))
-        .unwrap();
+    let mut deeper = Mlp::builder(3).hidden(&[8, 8]).build(&default_device(1)).unwrap();
     let before = deeper.forward_array(&probe()).unwrap();
     let reason = checkpoint_reason(deeper.load(&path));
     assert!(
@@ -104,10 +96,7 @@ fn mismatched_checkpoints_are_rejected_and_leave_the_model_untouched() {
     assert_eq!(deeper.forward_array(&probe()).unwrap(), before);
 
     // Same count, different width: the first differing parameter is named.
-    let mut wider = Mlp::builder(3)
-        .hidden(&[9])
-        .build(&default_device(1))
-        .unwrap();
+    let mut wider = Mlp::builder(3).hidden(&[9]).build(&default_device(1)).unwrap();
     let before = wider.forward_array(&probe()).unwrap();
     let reason = checkpoint_reason(wider.load(&path));
     assert!(

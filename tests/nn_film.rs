@@ -4,8 +4,8 @@
 use dfdx::prelude::*;
 use lagrangian_ot::device::default_device;
 use lagrangian_ot::nn::{
-    tensor_to_array, traced, Activation, Embedding, Film, FilmMlp, FourierFeatures, Init, NoneTape,
-    Taped, Trainable,
+    tensor_to_array, traced, Activation, Embedding, Film, FilmMlp, FourierFeatures, Init, NoneTape, Taped,
+    Trainable,
 };
 use lagrangian_ot::Error;
 use ndarray::{s, Array2};
@@ -53,10 +53,7 @@ fn film_mlp_composes_trunk_and_film_layers() {
         .init(Init::PyTorch)
         .build(&dev)
         .unwrap();
-    assert_eq!(
-        (net.in_dim(), net.out_dim(), net.cond_dim()),
-        (2, 1, Some(1))
-    );
+    assert_eq!((net.in_dim(), net.out_dim(), net.cond_dim()), (2, 1, Some(1)));
     assert_eq!(net.films().len(), 2);
     assert_eq!(net.films()[1].features(), 4);
     let trunk_params = net.trunk().num_params();
@@ -99,11 +96,7 @@ fn film_mlp_gradients_reach_the_condition_nets() {
             .array()
     };
 
-    let loss = net
-        .forward(traced(&x), &cond)
-        .unwrap()
-        .square()
-        .sum::<Rank0, _>();
+    let loss = net.forward(traced(&x), &cond).unwrap().square().sum::<Rank0, _>();
     let mut grads = loss.backward();
     let autodiff = net.gradients(&mut grads).unwrap();
     // Parameters 4.. belong to the FiLM condition net ([2, 10] weight, [1, 10] bias).
@@ -141,10 +134,7 @@ fn film_inputs_are_checked() {
         Err(Error::Shape { .. })
     ));
     assert!(matches!(
-        film.forward(
-            tensor(&dev, 4, 2, |_, _| 1.0),
-            &tensor(&dev, 4, 2, |_, _| 0.0)
-        ),
+        film.forward(tensor(&dev, 4, 2, |_, _| 1.0), &tensor(&dev, 4, 2, |_, _| 0.0)),
         Err(Error::Shape { .. })
     ));
     assert!(matches!(
@@ -153,10 +143,7 @@ fn film_inputs_are_checked() {
     ));
     let net = FilmMlp::builder(2, 3).hidden(&[4]).build(&dev).unwrap();
     assert!(matches!(
-        net.forward(
-            tensor(&dev, 2, 2, |_, _| 0.0),
-            &tensor(&dev, 2, 2, |_, _| 0.0)
-        ),
+        net.forward(tensor(&dev, 2, 2, |_, _| 0.0), &tensor(&dev, 2, 2, |_, _| 0.0)),
         Err(Error::Shape { .. })
     ));
 }
@@ -165,10 +152,7 @@ fn film_inputs_are_checked() {
 fn embedding_looks_up_rows_and_accumulates_gradients_per_label() {
     let dev = default_device(5);
     let mut emb = Embedding::new(&dev, 4, 3).unwrap();
-    assert_eq!(
-        (emb.num_categories(), emb.dim(), emb.num_params()),
-        (4, 3, 12)
-    );
+    assert_eq!((emb.num_categories(), emb.dim(), emb.num_params()), (4, 3, 12));
     let table = tensor_to_array(emb.table());
     let labels = [2, 0, 2, 3, 2];
     let rows = tensor_to_array(&emb.forward::<NoneTape>(&labels).unwrap());
@@ -176,10 +160,7 @@ fn embedding_looks_up_rows_and_accumulates_gradients_per_label() {
         assert_eq!(rows.row(i), table.row(l));
     }
     // d/dE Σ (looked-up entries) = how often each label occurs, in every column.
-    let loss = emb
-        .forward::<Taped<Dev>>(&labels)
-        .unwrap()
-        .sum::<Rank0, _>();
+    let loss = emb.forward::<Taped<Dev>>(&labels).unwrap().sum::<Rank0, _>();
     let mut grads = loss.backward();
     let g = tensor_to_array(&emb.gradients(&mut grads).unwrap()[0]);
     let counts = [1.0_f32, 0.0, 3.0, 1.0];

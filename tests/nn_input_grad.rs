@@ -77,10 +77,7 @@ impl HostMlp {
                 up[i] += h;
                 down[i] -= h;
                 let (fu, fd) = (self.forward(&up), self.forward(&down));
-                fu.iter()
-                    .zip(fd)
-                    .map(|(a, b)| (a - b) / (2.0 * h))
-                    .collect()
+                fu.iter().zip(fd).map(|(a, b)| (a - b) / (2.0 * h)).collect()
             })
             .collect();
         (0..columns[0].len())
@@ -320,8 +317,5 @@ fn input_gradient_checks_the_batch_width() {
     let dev = default_device(0);
     let mlp = network(Activation::Tanh, 1, 0);
     let wrong = dev.tensor_from_vec(vec![0.0_f32; 8], (4, 2));
-    assert!(matches!(
-        mlp.input_gradient(wrong),
-        Err(Error::Shape { .. })
-    ));
+    assert!(matches!(mlp.input_gradient(wrong), Err(Error::Shape { .. })));
 }

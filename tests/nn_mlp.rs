@@ -91,20 +91,13 @@ fn softplus_is_stable_for_large_inputs() {
 #[test]
 fn builder_reports_widths_and_parameter_count() {
     let dev = default_device(0);
-    let mlp = Mlp::builder(4)
-        .hidden(&[16, 8])
-        .output(3)
-        .build(&dev)
-        .unwrap();
+    let mlp = Mlp::builder(4).hidden(&[16, 8]).output(3).build(&dev).unwrap();
     assert_eq!(mlp.widths(), vec![4, 16, 8, 3]);
     assert_eq!((mlp.in_dim(), mlp.out_dim()), (4, 3));
     assert_eq!(mlp.num_params(), 4 * 16 + 16 + 16 * 8 + 8 + 8 * 3 + 3);
     assert_eq!(mlp.params().len(), 6);
     let shapes: Vec<_> = mlp.params().iter().map(|p| *p.shape()).collect();
-    assert_eq!(
-        shapes,
-        vec![(4, 16), (1, 16), (16, 8), (1, 8), (8, 3), (1, 3)]
-    );
+    assert_eq!(shapes, vec![(4, 16), (1, 16), (16, 8), (1, 8), (8, 3), (1, 3)]);
 }
 
 #[test]
@@ -146,8 +139,7 @@ fn forward_array_accepts_any_memory_layout() {
     let dev = default_device(1);
     let mlp = Mlp::builder(3).hidden(&[5]).output(2).build(&dev).unwrap();
     let x = array![[0.1_f32, 0.2, 0.3], [-1.0, 0.5, 2.0]];
-    let column_major =
-        Array2::from_shape_vec((2, 3).f(), vec![0.1_f32, -1.0, 0.2, 0.5, 0.3, 2.0]).unwrap();
+    let column_major = Array2::from_shape_vec((2, 3).f(), vec![0.1_f32, -1.0, 0.2, 0.5, 0.3, 2.0]).unwrap();
     assert_eq!(column_major, x);
     assert!(!column_major.is_standard_layout());
     assert_eq!(
@@ -159,11 +151,7 @@ fn forward_array_accepts_any_memory_layout() {
 fn stats(values: &[f32]) -> (f64, f64) {
     let n = values.len() as f64;
     let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n;
-    let var = values
-        .iter()
-        .map(|&v| (v as f64 - mean).powi(2))
-        .sum::<f64>()
-        / n;
+    let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
     (mean, var.sqrt())
 }
 
@@ -180,10 +168,7 @@ fn initialisations_follow_their_definitions() {
         .unwrap();
     let (mean, std) = stats(&lecun.layers()[0].weight().as_vec());
     assert!(mean.abs() < 2e-3, "mean {mean}");
-    assert!(
-        (std / bound as f64 - 1.0).abs() < 0.03,
-        "std {std} vs {bound}"
-    );
+    assert!((std / bound as f64 - 1.0).abs() < 0.03, "std {std} vs {bound}");
     assert!(lecun.layers()[0]
         .weight()
         .as_vec()
@@ -224,12 +209,7 @@ fn construction_is_deterministic_given_the_device_seed() {
     let a = spec.build(&default_device(5)).unwrap();
     let b = spec.build(&default_device(5)).unwrap();
     let c = spec.build(&default_device(6)).unwrap();
-    let flat = |m: &Mlp| {
-        m.params()
-            .iter()
-            .flat_map(|p| p.as_vec())
-            .collect::<Vec<f32>>()
-    };
+    let flat = |m: &Mlp| m.params().iter().flat_map(|p| p.as_vec()).collect::<Vec<f32>>();
     assert_eq!(flat(&a), flat(&b));
     assert_ne!(flat(&a), flat(&c));
 }

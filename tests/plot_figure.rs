@@ -80,10 +80,7 @@ fn explicit_colour_and_groups_colour_by_label() {
     );
 
     let labels = [0i64, 1, 1, 2, 2, 2];
-    let svg = Figure::new()
-        .scatter_groups(&pts, &labels)
-        .to_svg()
-        .unwrap();
+    let svg = Figure::new().scatter_groups(&pts, &labels).to_svg().unwrap();
     for (group, expected) in [(0, 1), (1, 2), (2, 3)] {
         let c = hex(palette(group));
         assert_eq!(
@@ -167,15 +164,9 @@ fn equal_aspect_gives_equal_pixels_per_unit() {
         ((c[1].0 - c[0].0).abs() / 4.0, (c[2].1 - c[0].1).abs())
     };
     let (px_x, px_y) = pixels(Figure::new().scatter(&pts, "").equal_aspect());
-    assert!(
-        (px_x - px_y).abs() <= 1.0,
-        "x {px_x} px/unit, y {px_y} px/unit"
-    );
+    assert!((px_x - px_y).abs() <= 1.0, "x {px_x} px/unit, y {px_y} px/unit");
     let (px_x, px_y) = pixels(Figure::new().scatter(&pts, ""));
-    assert!(
-        px_y > 2.0 * px_x,
-        "without equal aspect the y unit is stretched"
-    );
+    assert!(px_y > 2.0 * px_x, "without equal aspect the y unit is stretched");
 }
 
 #[test]
@@ -201,16 +192,8 @@ fn heatmap_cells_span_the_colour_map() {
             .filter(|l| l.starts_with("<rect") && l.contains(c))
             .count()
     };
-    assert!(
-        (10..=11).contains(&cells_with(&low)),
-        "{}",
-        cells_with(&low)
-    );
-    assert!(
-        (10..=11).contains(&cells_with(&high)),
-        "{}",
-        cells_with(&high)
-    );
+    assert!((10..=11).contains(&cells_with(&low)), "{}", cells_with(&low));
+    assert!((10..=11).contains(&cells_with(&high)), "{}", cells_with(&high));
 
     let grid = array![[0.0f32, 1.0], [2.0, 3.0]];
     let svg = Figure::new()
@@ -219,8 +202,7 @@ fn heatmap_cells_span_the_colour_map() {
         .to_svg()
         .unwrap();
     assert!(
-        svg.contains(&hex(ColorMap::Plasma.at(0.0)))
-            && svg.contains(&hex(ColorMap::Plasma.at(1.0 / 3.0)))
+        svg.contains(&hex(ColorMap::Plasma.at(0.0))) && svg.contains(&hex(ColorMap::Plasma.at(1.0 / 3.0)))
     );
 }
 
@@ -228,16 +210,11 @@ fn heatmap_cells_span_the_colour_map() {
 fn grid_puts_panels_in_one_svg() {
     let a = Figure::new().title("a").scatter(&cloud(3, 0.0), "");
     let b = Figure::new().title("b").scatter(&cloud(4, 0.0), "");
-    let c = Figure::new()
-        .title("c")
-        .loss_curve(&[3.0, 2.0, 1.0], "train");
+    let c = Figure::new().title("c").loss_curve(&[3.0, 2.0, 1.0], "train");
     let fig = Figure::grid(2, vec![a, b, c]).suptitle("three");
     assert_eq!(fig.grid_shape(), (2, 2));
     let (w, h) = fig.size_px();
-    assert_eq!(
-        (w, h),
-        (2 * DEFAULT_PANEL_SIZE.0, 2 * DEFAULT_PANEL_SIZE.1 + 32)
-    );
+    assert_eq!((w, h), (2 * DEFAULT_PANEL_SIZE.0, 2 * DEFAULT_PANEL_SIZE.1 + 32));
     let svg = fig.to_svg().unwrap();
     assert_eq!(svg.matches("<svg").count(), 1);
     assert!(svg.starts_with(&format!("<svg width=\"{w}\" height=\"{h}\"")));
@@ -280,21 +257,15 @@ fn bad_input_gives_typed_errors() {
         Err(Error::NonFinite(_))
     ));
     assert!(matches!(
-        Figure::new()
-            .scatter(&Array2::<f32>::zeros((0, 2)), "")
-            .to_svg(),
+        Figure::new().scatter(&Array2::<f32>::zeros((0, 2)), "").to_svg(),
         Err(Error::Empty(_))
     ));
     assert!(matches!(
-        Figure::new()
-            .scatter(&Array2::<f32>::zeros((3, 3)), "")
-            .to_svg(),
+        Figure::new().scatter(&Array2::<f32>::zeros((3, 3)), "").to_svg(),
         Err(Error::Shape { .. })
     ));
     assert!(matches!(
-        Figure::new()
-            .scatter_groups(&cloud(3, 0.0), &[0i64, 1])
-            .to_svg(),
+        Figure::new().scatter_groups(&cloud(3, 0.0), &[0i64, 1]).to_svg(),
         Err(Error::Shape { .. })
     ));
     assert!(matches!(
@@ -340,15 +311,10 @@ fn save_svg_writes_the_rendered_document_atomically() {
     let path = dir.path().join("fig.svg");
     let fig = Figure::new().scatter(&cloud(4, 0.0), "");
     fig.save_svg(&path).unwrap();
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        fig.to_svg().unwrap()
-    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), fig.to_svg().unwrap());
     let entries = std::fs::read_dir(dir.path()).unwrap().count();
     assert_eq!(entries, 1, "no temporary file left behind");
-    assert!(Figure::new()
-        .save_svg(dir.path().join("empty.svg"))
-        .is_err());
+    assert!(Figure::new().save_svg(dir.path().join("empty.svg")).is_err());
     assert!(!dir.path().join("empty.svg").exists());
 }
 

@@ -11,7 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "lot", version, about = "Neural optimal transport with Lagrangian costs: headless runs")]
+#[command(
+    name = "lot",
+    version,
+    about = "Neural optimal transport with Lagrangian costs: headless runs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,18 +45,35 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::List => {
-            let width = experiments::REGISTRY.iter().map(|e| e.name.len()).max().unwrap_or(0);
+            let width = experiments::REGISTRY
+                .iter()
+                .map(|e| e.name.len())
+                .max()
+                .unwrap_or(0);
             for e in experiments::REGISTRY {
                 println!("{:<width$}  {}", e.name, e.description);
             }
             Ok(())
         }
-        Command::Reproduce { experiment, quick, seed, out } => {
+        Command::Reproduce {
+            experiment,
+            quick,
+            seed,
+            out,
+        } => {
             let out_dir = out.unwrap_or_else(|| PathBuf::from("out").join(&experiment));
-            let config = RunConfig { quick, seed, out_dir: out_dir.clone() };
+            let config = RunConfig {
+                quick,
+                seed,
+                out_dir: out_dir.clone(),
+            };
             experiments::reproduce(&experiment, &config).map(|report| {
                 println!("{report}");
-                println!("wrote {} and {}", out_dir.join("metrics.json").display(), out_dir.join("figure.svg").display());
+                println!(
+                    "wrote {} and {}",
+                    out_dir.join("metrics.json").display(),
+                    out_dir.join("figure.svg").display()
+                );
             })
         }
     };

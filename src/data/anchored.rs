@@ -161,13 +161,7 @@ impl ManifestClaims {
 /// Evenly spaced time points `0, 1/(n-1), …, 1` (just `0` for one anchor).
 fn even_time_points(n: usize) -> Vec<f32> {
     (0..n)
-        .map(|i| {
-            if n > 1 {
-                i as f32 / (n - 1) as f32
-            } else {
-                0.0
-            }
-        })
+        .map(|i| if n > 1 { i as f32 / (n - 1) as f32 } else { 0.0 })
         .collect()
 }
 
@@ -224,11 +218,7 @@ fn reconcile(
             if let Some(&bad) = labels.iter().find(|&&c| c < 0) {
                 return Err(format!("labels must be >= 0, found {bad}"));
             }
-            (
-                1,
-                true,
-                Some(labels.iter().max().map_or(0, |&m| m as usize + 1)),
-            )
+            (1, true, Some(labels.iter().max().map_or(0, |&m| m as usize + 1)))
         }
     };
     if let Some(claimed) = claims.dim.filter(|&claimed| claimed != d) {
@@ -242,11 +232,7 @@ fn reconcile(
     if let Some(claimed) = claims.categorical.filter(|&claimed| claimed != categorical) {
         return Err(format!(
             "manifest says categorical = {claimed}, but the files hold {}",
-            if categorical {
-                "label.npy"
-            } else {
-                "no label.npy"
-            }
+            if categorical { "label.npy" } else { "no label.npy" }
         ));
     }
     let num_categories = match (claims.num_categories, observed_categories) {
@@ -326,11 +312,10 @@ impl AnchoredDataset {
         hyperparam: Array1<f32>,
         raw: Value,
     ) -> Result<Self> {
-        let manifest =
-            reconcile(&y, &condition, &hyperparam, raw).map_err(|reason| Error::Dataset {
-                path: PathBuf::from(name),
-                reason,
-            })?;
+        let manifest = reconcile(&y, &condition, &hyperparam, raw).map_err(|reason| Error::Dataset {
+            path: PathBuf::from(name),
+            reason,
+        })?;
         Ok(AnchoredDataset {
             name: name.to_string(),
             y,
@@ -395,15 +380,13 @@ impl AnchoredDataset {
         } else {
             json!({})
         };
-        let name = dir.file_name().map_or_else(
-            || dir.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        let manifest =
-            reconcile(&y, &condition, &hyperparam, raw).map_err(|reason| Error::Dataset {
-                path: dir.to_path_buf(),
-                reason,
-            })?;
+        let name = dir
+            .file_name()
+            .map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let manifest = reconcile(&y, &condition, &hyperparam, raw).map_err(|reason| Error::Dataset {
+            path: dir.to_path_buf(),
+            reason,
+        })?;
         Ok(AnchoredDataset {
             name,
             y,
@@ -436,10 +419,7 @@ impl AnchoredDataset {
         write_array(&dir.join("hyperparam.npy"), &self.hyperparam)?;
         let (keep, stale) = match &self.condition {
             Condition::None => (None, ["x.npy", "label.npy"].as_slice()),
-            Condition::Continuous(x) => (
-                Some(write_array(&dir.join("x.npy"), x)),
-                ["label.npy"].as_slice(),
-            ),
+            Condition::Continuous(x) => (Some(write_array(&dir.join("x.npy"), x)), ["label.npy"].as_slice()),
             Condition::Categorical(labels) => (
                 Some(write_array(&dir.join("label.npy"), labels)),
                 ["x.npy"].as_slice(),
@@ -552,9 +532,7 @@ impl AnchoredDataset {
         Ok(match &self.condition {
             Condition::None => ConditionView::None,
             Condition::Continuous(x) => ConditionView::Continuous(x.index_axis(Axis(0), k)),
-            Condition::Categorical(labels) => {
-                ConditionView::Categorical(labels.index_axis(Axis(0), k))
-            }
+            Condition::Categorical(labels) => ConditionView::Categorical(labels.index_axis(Axis(0), k)),
         })
     }
 
@@ -594,9 +572,7 @@ impl Plot for AnchoredDataset {
                     .flat_map(|c| c.column(column).to_vec())
                     .map(f64::from),
             )
-            .and_then(|(lo, hi)| {
-                crate::plot::padded_range(lo, hi, crate::plot::DEFAULT_PADDING).ok()
-            })
+            .and_then(|(lo, hi)| crate::plot::padded_range(lo, hi, crate::plot::DEFAULT_PADDING).ok())
         };
         let (Some(x_range), Some(y_range)) = (bounds(0), bounds(1)) else {
             return Figure::failed(Error::Empty(format!(
@@ -618,10 +594,8 @@ impl Plot for AnchoredDataset {
                 } else {
                     ""
                 };
-                let fig = Figure::new().title(&format!(
-                    "anchor {a}: hyperparam {}{role}",
-                    self.hyperparam[a]
-                ));
+                let fig =
+                    Figure::new().title(&format!("anchor {a}: hyperparam {}{role}", self.hyperparam[a]));
                 let fig = match &self.condition {
                     Condition::Categorical(labels) => {
                         fig.scatter_groups(cloud, &labels.slice(s![a, ..;stride]).to_owned())
@@ -645,8 +619,6 @@ impl Plot for AnchoredDataset {
             title.push_str(&format!(", first {MAX_PLOTTED_ANCHORS} anchors"));
         }
         let cols = anchors.len().min(4);
-        Figure::grid(cols, panels)
-            .suptitle(&title)
-            .panel_size(360, 320)
+        Figure::grid(cols, panels).suptitle(&title).panel_size(360, 320)
     }
 }

@@ -13,9 +13,7 @@ use crate::{Error, Result};
 
 fn check_n(n: usize) -> Result<()> {
     if n == 0 {
-        return Err(Error::InvalidArgument(
-            "a sampler needs n >= 1 points".into(),
-        ));
+        return Err(Error::InvalidArgument("a sampler needs n >= 1 points".into()));
     }
     Ok(())
 }
@@ -198,11 +196,7 @@ pub fn gaussian_mixture<M: AsRef<[f32]>>(
 /// let r = (x[[0, 0]].powi(2) + x[[0, 1]].powi(2)).sqrt();
 /// assert!((r - 1.0).abs() < 1e-5);
 /// ```
-pub fn moons_with_labels(
-    rng: &mut impl Rng,
-    n: usize,
-    noise: f32,
-) -> Result<(Array2<f32>, Array1<i64>)> {
+pub fn moons_with_labels(rng: &mut impl Rng, n: usize, noise: f32) -> Result<(Array2<f32>, Array1<i64>)> {
     check_n(n)?;
     check_nonnegative(noise, "moons noise")?;
     let labels = Array1::from_shape_fn(n, |i| (i % 2) as i64);
@@ -210,11 +204,7 @@ pub fn moons_with_labels(
     for (mut row, &moon) in points.rows_mut().into_iter().zip(&labels) {
         let theta = rng.gen_range(0.0..=std::f32::consts::PI);
         let (s, c) = theta.sin_cos();
-        let (x, y) = if moon == 0 {
-            (c, s)
-        } else {
-            (1.0 - c, 0.5 - s)
-        };
+        let (x, y) = if moon == 0 { (c, s) } else { (1.0 - c, 0.5 - s) };
         row[0] = x + noise * normal(rng);
         row[1] = y + noise * normal(rng);
     }

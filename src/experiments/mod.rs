@@ -32,10 +32,13 @@ pub const REGISTRY: &[Experiment] = &[Experiment {
 
 /// Looks an experiment up by name, with a typed error listing the known names.
 pub fn find(name: &str) -> Result<&'static Experiment> {
-    REGISTRY.iter().find(|e| e.name == name).ok_or_else(|| Error::UnknownExperiment {
-        name: name.to_string(),
-        known: REGISTRY.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
-    })
+    REGISTRY
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| Error::UnknownExperiment {
+            name: name.to_string(),
+            known: REGISTRY.iter().map(|e| e.name).collect::<Vec<_>>().join(", "),
+        })
 }
 
 /// Runs experiment `name`, prints the metrics table and writes `metrics.json` and `figure.svg` into

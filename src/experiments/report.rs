@@ -18,14 +18,22 @@ pub struct RunConfig {
 
 impl Default for RunConfig {
     fn default() -> Self {
-        RunConfig { quick: false, seed: 0, out_dir: PathBuf::from("out") }
+        RunConfig {
+            quick: false,
+            seed: 0,
+            out_dir: PathBuf::from("out"),
+        }
     }
 }
 
 impl RunConfig {
     /// The configuration a notebook uses: quick when the env var `LOT_QUICK` is set to anything but `0`.
     pub fn from_env(seed: u64) -> Self {
-        RunConfig { quick: crate::quick_mode(), seed, ..Default::default() }
+        RunConfig {
+            quick: crate::quick_mode(),
+            seed,
+            ..Default::default()
+        }
     }
 }
 
@@ -103,7 +111,10 @@ impl fmt::Display for Report {
         )?;
         writeln!(f, "{:<width$}  {:>12}  {:>12}", "metric", "ours", "paper")?;
         for (name, ours) in &self.metrics {
-            let paper = self.paper.get(name).map_or("-".to_string(), |p| format_number(*p));
+            let paper = self
+                .paper
+                .get(name)
+                .map_or("-".to_string(), |p| format_number(*p));
             writeln!(f, "{:<width$}  {:>12}  {:>12}", name, format_number(*ours), paper)?;
         }
         Ok(())

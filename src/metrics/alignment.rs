@@ -31,10 +31,7 @@ use ndarray_linalg::{Eigh, UPLO};
 /// assert!((score - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-12);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn alignment_score<A, S1, S2>(
-    truth: &ArrayBase<S1, Ix3>,
-    learned: &ArrayBase<S2, Ix3>,
-) -> Result<f64>
+pub fn alignment_score<A, S1, S2>(truth: &ArrayBase<S1, Ix3>, learned: &ArrayBase<S2, Ix3>) -> Result<f64>
 where
     A: Copy + Into<f64>,
     S1: Data<Elem = A>,
@@ -65,9 +62,7 @@ where
     for (t, l) in truth.outer_iter().zip(learned.outer_iter()) {
         let u = eigenvectors_ascending("truth", t.mapv(Into::into))?;
         let v = eigenvectors_ascending("learned", l.mapv(Into::into))?;
-        total += (0..d)
-            .map(|k| u.column(k).dot(&v.column(k)).abs())
-            .sum::<f64>();
+        total += (0..d).map(|k| u.column(k).dot(&v.column(k)).abs()).sum::<f64>();
     }
     Ok(total / (g * d) as f64)
 }
@@ -75,9 +70,7 @@ where
 /// Unit eigenvectors (columns) of a symmetric matrix, eigenvalues ascending.
 fn eigenvectors_ascending(what: &str, matrix: Array2<f64>) -> Result<Array2<f64>> {
     if matrix.iter().any(|v| !v.is_finite()) {
-        return Err(Error::NonFinite(format!(
-            "alignment_score: {what} metric field"
-        )));
+        return Err(Error::NonFinite(format!("alignment_score: {what} metric field")));
     }
     let scale = matrix.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
     let asymmetry = (&matrix - &matrix.t())

@@ -129,11 +129,7 @@ pub fn wasserstein2(x: &Array2<f32>, y: &Array2<f32>) -> Result<f64> {
 /// assert_eq!(ot.plan, array![[0.5], [0.5]]);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn exact_ot_weighted(
-    a: &Array1<f64>,
-    b: &Array1<f64>,
-    cost: &Array2<f64>,
-) -> Result<TransportPlan> {
+pub fn exact_ot_weighted(a: &Array1<f64>, b: &Array1<f64>, cost: &Array2<f64>) -> Result<TransportPlan> {
     if a.is_empty() || b.is_empty() {
         return Err(Error::Empty(
             "exact_ot_weighted: weight vectors must be non-empty".into(),
@@ -438,11 +434,7 @@ impl ResidualNetwork {
         let n = self.cost.nrows();
         let first_supply = path[1] - 1;
         let last_demand = path[path.len() - 2] - 1 - n;
-        let inner_arcs = || {
-            path[1..path.len() - 1]
-                .windows(2)
-                .map(|arc| (arc[0], arc[1]))
-        };
+        let inner_arcs = || path[1..path.len() - 1].windows(2).map(|arc| (arc[0], arc[1]));
         // Demand -> supply arcs cancel existing flow and limit the push.
         let bottleneck = inner_arcs()
             .filter(|&(from, _)| from > n)

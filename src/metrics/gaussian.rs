@@ -76,11 +76,7 @@ pub fn gaussian_w2_squared(
             format!("dimension {}", m2.len()),
         ));
     }
-    let mean_term: f64 = m1
-        .iter()
-        .zip(m2.iter())
-        .map(|(a, b)| (a - b) * (a - b))
-        .sum();
+    let mean_term: f64 = m1.iter().zip(m2.iter()).map(|(a, b)| (a - b) * (a - b)).sum();
     let root_c1 = symmetric_sqrt(c1)?;
     let cross = symmetric_sqrt(&root_c1.dot(c2).dot(&root_c1))?;
     let bures = c1.diag().sum() + c2.diag().sum() - 2.0 * cross.diag().sum();
@@ -101,21 +97,14 @@ pub fn gaussian_w2_squared(
 /// assert!((gaussian_w2(&array![0.0, 0.0], &eye, &array![3.0, 4.0], &eye)? - 5.0).abs() < 1e-10);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn gaussian_w2(
-    m1: &Array1<f64>,
-    c1: &Array2<f64>,
-    m2: &Array1<f64>,
-    c2: &Array2<f64>,
-) -> Result<f64> {
+pub fn gaussian_w2(m1: &Array1<f64>, c1: &Array2<f64>, m2: &Array1<f64>, c2: &Array2<f64>) -> Result<f64> {
     Ok(gaussian_w2_squared(m1, c1, m2, c2)?.sqrt())
 }
 
 fn validate_gaussian(what: &str, mean: &Array1<f64>, cov: &Array2<f64>) -> Result<()> {
     let d = mean.len();
     if d == 0 {
-        return Err(Error::Empty(format!(
-            "gaussian_w2: {what} has an empty mean"
-        )));
+        return Err(Error::Empty(format!("gaussian_w2: {what} has an empty mean")));
     }
     if cov.dim() != (d, d) {
         return Err(Error::shape(
@@ -128,9 +117,7 @@ fn validate_gaussian(what: &str, mean: &Array1<f64>, cov: &Array2<f64>) -> Resul
         return Err(Error::NonFinite(format!("gaussian_w2: {what}")));
     }
     let scale = cov.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
-    let asymmetry = (cov - &cov.t())
-        .iter()
-        .fold(0.0f64, |acc, v| acc.max(v.abs()));
+    let asymmetry = (cov - &cov.t()).iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
     if asymmetry > 1e-8 * scale.max(1.0) {
         return Err(Error::InvalidArgument(format!(
             "gaussian_w2: {what} covariance is not symmetric (max |C − Cᵀ| = {asymmetry})"

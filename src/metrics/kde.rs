@@ -36,8 +36,8 @@ pub fn kde_log_likelihood(train: &Array2<f32>, test: &Array2<f32>, bandwidth: f6
     let (train, test) = checked_pair("kde_log_likelihood", train, test)?;
     let (n, d) = train.dim();
     let inverse_two_var = 0.5 / (bandwidth * bandwidth);
-    let normaliser = -(n as f64).ln()
-        - 0.5 * d as f64 * (2.0 * std::f64::consts::PI * bandwidth * bandwidth).ln();
+    let normaliser =
+        -(n as f64).ln() - 0.5 * d as f64 * (2.0 * std::f64::consts::PI * bandwidth * bandwidth).ln();
     let log_density = |t: ndarray::ArrayView1<f64>| {
         normaliser
             + log_sum_exp(
@@ -48,10 +48,7 @@ pub fn kde_log_likelihood(train: &Array2<f32>, test: &Array2<f32>, bandwidth: f6
             )
     };
     let total: f64 = if worth_parallel(test.nrows(), n, d) {
-        test.axis_iter(Axis(0))
-            .into_par_iter()
-            .map(log_density)
-            .sum()
+        test.axis_iter(Axis(0)).into_par_iter().map(log_density).sum()
     } else {
         test.rows().into_iter().map(log_density).sum()
     };

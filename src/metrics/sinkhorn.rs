@@ -75,11 +75,7 @@ pub struct SinkhornOutput {
 /// assert!((out.transport_cost - 1.0).abs() < 1e-6);
 /// # Ok::<(), lagrangian_ot::Error>(())
 /// ```
-pub fn sinkhorn(
-    x: &Array2<f32>,
-    y: &Array2<f32>,
-    config: &SinkhornConfig,
-) -> Result<SinkhornOutput> {
+pub fn sinkhorn(x: &Array2<f32>, y: &Array2<f32>, config: &SinkhornConfig) -> Result<SinkhornOutput> {
     validate_config(config)?;
     let (x, y) = checked_pair("sinkhorn", x, y)?;
     let cost = pairwise_cost(&x, &y, config.cost);
@@ -157,11 +153,7 @@ enum Coupling {
     SelfTransport,
 }
 
-fn solve_log_sinkhorn(
-    cost: &Array2<f64>,
-    config: &SinkhornConfig,
-    coupling: Coupling,
-) -> SinkhornOutput {
+fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Coupling) -> SinkhornOutput {
     let (n, m) = cost.dim();
     let cost_t = match coupling {
         Coupling::Cross => cost.t().as_standard_layout().into_owned(),
@@ -250,13 +242,7 @@ fn solve_log_sinkhorn(
 
 /// `out_i = -ε log Σ_j exp(log w + (h_j - C_ij) / ε)`: the potential on the rows of `cost` given
 /// the potential `h` on its columns, whose uniform weights have log `log_w`.
-fn soft_c_transform(
-    cost: &Array2<f64>,
-    h: &Array1<f64>,
-    log_w: f64,
-    eps: f64,
-    out: &mut Array1<f64>,
-) {
+fn soft_c_transform(cost: &Array2<f64>, h: &Array1<f64>, log_w: f64, eps: f64, out: &mut Array1<f64>) {
     let update = |row: ndarray::ArrayView1<f64>, out_i: &mut f64| {
         let lse = log_sum_exp(row.iter().zip(h.iter()).map(|(&c, &hj)| (hj - c) / eps));
         *out_i = -eps * (log_w + lse);

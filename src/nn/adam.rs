@@ -79,11 +79,12 @@ impl LrSchedule {
         let rate_ok = |lr: f64| lr.is_finite() && lr >= 0.0;
         match *self {
             LrSchedule::Constant(lr) if rate_ok(lr) => Ok(()),
-            LrSchedule::WarmupCosine { peak, end, warmup_steps, total_steps }
-                if rate_ok(peak) && rate_ok(end) && total_steps > warmup_steps =>
-            {
-                Ok(())
-            }
+            LrSchedule::WarmupCosine {
+                peak,
+                end,
+                warmup_steps,
+                total_steps,
+            } if rate_ok(peak) && rate_ok(end) && total_steps > warmup_steps => Ok(()),
             other => Err(Error::InvalidArgument(format!(
                 "learning-rate schedule {other:?}: rates must be finite and >= 0, total_steps > warmup_steps"
             ))),
@@ -157,14 +158,8 @@ impl AdamConfig {
         } else if !(self.eps.is_finite() && self.eps > 0.0) {
             Some(format!("eps must be positive, got {}", self.eps))
         } else if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            Some(format!(
-                "weight_decay must be >= 0, got {}",
-                self.weight_decay
-            ))
-        } else if self
-            .clip_grad_norm
-            .is_some_and(|c| !(c.is_finite() && c > 0.0))
-        {
+            Some(format!("weight_decay must be >= 0, got {}", self.weight_decay))
+        } else if self.clip_grad_norm.is_some_and(|c| !(c.is_finite() && c > 0.0)) {
             Some(format!(
                 "clip_grad_norm must be positive, got {:?}",
                 self.clip_grad_norm
@@ -172,9 +167,7 @@ impl AdamConfig {
         } else {
             None
         };
-        problem.map_or(Ok(()), |p| {
-            Err(Error::InvalidArgument(format!("Adam: {p}")))
-        })
+        problem.map_or(Ok(()), |p| Err(Error::InvalidArgument(format!("Adam: {p}"))))
     }
 }
 
@@ -281,11 +274,7 @@ impl<D: TensorDevice<f32>> Adam<D> {
         let lr = self.config.schedule.lr_at(self.steps_taken);
         let (bias1, bias2) = (1.0 - b1.powi(t), 1.0 - b2.powi(t));
         let eps = self.config.eps as f32;
-        for ((param, grad), (m, v)) in params
-            .iter_mut()
-            .zip(gradients)
-            .zip(self.moments.iter_mut())
-        {
+        for ((param, grad), (m, v)) in params.iter_mut().zip(gradients).zip(self.moments.iter_mut()) {
             m.axpy(b1, grad, (1.0 - b1) * scale);
             v.axpy(b2, &grad.clone().square(), (1.0 - b2) * scale * scale);
             let denominator = v.clone().sqrt() * (1.0 / bias2.sqrt()) as f32 + eps;

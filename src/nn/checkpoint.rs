@@ -47,8 +47,8 @@ pub fn save_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
 ) -> Result<()> {
     let path = path.as_ref();
     let temp = temporary_sibling(path)?;
-    let written = write_archive(model, &temp)
-        .and_then(|()| std::fs::rename(&temp, path).map_err(Error::from));
+    let written =
+        write_archive(model, &temp).and_then(|()| std::fs::rename(&temp, path).map_err(Error::from));
     if written.is_err() {
         // Best effort: the temporary file is ours and useless after a failure.
         let _ = std::fs::remove_file(&temp);
@@ -59,10 +59,7 @@ pub fn save_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
     })
 }
 
-fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
-    model: &M,
-    temp: &Path,
-) -> Result<()> {
+fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M, temp: &Path) -> Result<()> {
     let mut writer = NpzWriter::new(BufWriter::new(File::create(temp)?));
     for (index, param) in model.params().into_iter().enumerate() {
         let array = Array2::from_shape_vec(*param.shape(), param.as_vec())
@@ -72,9 +69,7 @@ fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
             .map_err(|e| checkpoint_error(temp, e))?;
     }
     let file = writer.finish().map_err(|e| checkpoint_error(temp, e))?;
-    let file = file
-        .into_inner()
-        .map_err(|e| checkpoint_error(temp, e.error()))?;
+    let file = file.into_inner().map_err(|e| checkpoint_error(temp, e.error()))?;
     file.sync_all()?;
     Ok(())
 }
@@ -135,13 +130,7 @@ pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
         arrays.push(array);
     }
     for (param, array) in params.iter_mut().zip(arrays) {
-        param.copy_from(
-            &array
-                .as_standard_layout()
-                .iter()
-                .copied()
-                .collect::<Vec<_>>(),
-        );
+        param.copy_from(&array.as_standard_layout().iter().copied().collect::<Vec<_>>());
     }
     Ok(())
 }

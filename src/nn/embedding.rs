@@ -158,10 +158,7 @@ impl<D: TensorDevice<f32>> FourierFeatures<D> {
             .reshape_like(&(k,))
             .broadcast_like::<_, Axes2<0, 1>>(&grid);
         let angles = x.broadcast_like::<_, Axis<2>>(&grid) * omega;
-        let sines = angles
-            .with_empty_tape()
-            .sin()
-            .reshape_like(&(rows, cols * k));
+        let sines = angles.with_empty_tape().sin().reshape_like(&(rows, cols * k));
         let cosines = angles.cos().reshape_like(&(rows, cols * k));
         let waves = (sines, cosines).concat_along(Axis::<1>);
         Ok(match input_copy {

@@ -8,9 +8,7 @@ use dfdx::shapes::HasShape;
 use dfdx::tensor::{Tape, WithEmptyTape};
 use serde::{Deserialize, Serialize};
 
-use super::{
-    check_columns, Activation, Init, Mlp, MlpBuilder, Param, Tensor2, TensorDevice, Trainable,
-};
+use super::{check_columns, Activation, Init, Mlp, MlpBuilder, Param, Tensor2, TensorDevice, Trainable};
 use crate::error::{Error, Result};
 
 /// One FiLM layer: a condition net maps `c: [N, cond_dim]` to `[N, 2·features]`, read as
@@ -63,22 +61,14 @@ impl<D: TensorDevice<f32>> Film<D> {
 
     /// `γ(c) ⊙ h + β(c)` for `h: [N, features]`, `c: [N, cond_dim]`, on `h`'s tape (the condition
     /// is data: it receives no gradient, the condition net's parameters do).
-    pub fn forward<T: Tape<f32, D>>(
-        &self,
-        h: Tensor2<D, T>,
-        cond: &Tensor2<D>,
-    ) -> Result<Tensor2<D, T>> {
+    pub fn forward<T: Tape<f32, D>>(&self, h: Tensor2<D, T>, cond: &Tensor2<D>) -> Result<Tensor2<D, T>> {
         check_columns("Film::forward features", *h.shape(), self.features)?;
         check_columns("Film::forward condition", *cond.shape(), self.cond_dim())?;
         check_rows("Film::forward", h.shape().0, cond.shape().0)?;
         Ok(self.modulate(h, cond))
     }
 
-    pub(crate) fn modulate<T: Tape<f32, D>>(
-        &self,
-        h: Tensor2<D, T>,
-        cond: &Tensor2<D>,
-    ) -> Tensor2<D, T> {
+    pub(crate) fn modulate<T: Tape<f32, D>>(&self, h: Tensor2<D, T>, cond: &Tensor2<D>) -> Tensor2<D, T> {
         let k = self.features;
         let scale_shift = self.condition_net.forward_unchecked(cond.retaped::<T>());
         let gamma = scale_shift.with_empty_tape().slice((.., 0..k)) + 1.0;
@@ -213,11 +203,7 @@ impl<D: TensorDevice<f32>> FilmMlp<D> {
     }
 
     /// `f(x | c)` for `x: [N, in]`, `c: [N, cond_dim]`, on `x`'s tape.
-    pub fn forward<T: Tape<f32, D>>(
-        &self,
-        x: Tensor2<D, T>,
-        cond: &Tensor2<D>,
-    ) -> Result<Tensor2<D, T>> {
+    pub fn forward<T: Tape<f32, D>>(&self, x: Tensor2<D, T>, cond: &Tensor2<D>) -> Result<Tensor2<D, T>> {
         check_columns("FilmMlp::forward input", *x.shape(), self.in_dim())?;
         if let Some(cond_dim) = self.cond_dim() {
             check_columns("FilmMlp::forward condition", *cond.shape(), cond_dim)?;

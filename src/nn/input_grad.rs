@@ -55,10 +55,7 @@ impl<D: TensorDevice<f32>> Mlp<D> {
     pub fn input_jacobian<T: Tape<f32, D>>(&self, x: Tensor2<D, T>) -> Result<Tensor3<D, T>> {
         check_columns("Mlp::input_jacobian", *x.shape(), self.in_dim())?;
         let rows = x.shape().0;
-        let (last, hidden) = self
-            .layers
-            .split_last()
-            .expect("an Mlp has at least one layer");
+        let (last, hidden) = self.layers.split_last().expect("an Mlp has at least one layer");
         let outputs = last.out_dim();
 
         // Forward through the hidden layers keeping σ'(z_i). The operations that produced z_i sit

@@ -49,10 +49,7 @@ impl<D: TensorDevice<f32>> Linear<D> {
             ),
             Init::PyTorch => {
                 let uniform = Uniform::new_inclusive(-bound, bound);
-                (
-                    dev.try_sample_like(&w, uniform),
-                    dev.try_sample_like(&b, uniform),
-                )
+                (dev.try_sample_like(&w, uniform), dev.try_sample_like(&b, uniform))
             }
             Init::Zeros => (dev.try_zeros_like(&w), dev.try_zeros_like(&b)),
         };
@@ -143,15 +140,9 @@ mod tests {
         let draws: Vec<f32> = (0..200_000).map(|_| dist.sample(&mut rng)).collect();
         let n = draws.len() as f64;
         let mean = draws.iter().map(|&v| v as f64).sum::<f64>() / n;
-        let var = draws
-            .iter()
-            .map(|&v| (v as f64 - mean).powi(2))
-            .sum::<f64>()
-            / n;
+        let var = draws.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
         assert!(mean.abs() < 5e-3, "mean {mean}");
         assert!((var.sqrt() - 0.5).abs() < 5e-3, "std {}", var.sqrt());
-        assert!(draws
-            .iter()
-            .all(|v| v.abs() <= 2.0 * 0.5 / 0.879_625_7 + 1e-6));
+        assert!(draws.iter().all(|v| v.abs() <= 2.0 * 0.5 / 0.879_625_7 + 1e-6));
     }
 }

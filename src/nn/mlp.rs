@@ -6,8 +6,8 @@ use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    array_to_tensor, check_columns, tensor_to_array, Activation, Init, Linear, Param, Tensor2,
-    TensorDevice, Trainable,
+    array_to_tensor, check_columns, tensor_to_array, Activation, Init, Linear, Param, Tensor2, TensorDevice,
+    Trainable,
 };
 use crate::error::{Error, Result};
 
@@ -153,10 +153,7 @@ impl<D: TensorDevice<f32>> Mlp<D> {
     }
 
     pub(crate) fn forward_unchecked<T: Tape<f32, D>>(&self, x: Tensor2<D, T>) -> Tensor2<D, T> {
-        let (last, hidden) = self
-            .layers
-            .split_last()
-            .expect("an Mlp has at least one layer");
+        let (last, hidden) = self.layers.split_last().expect("an Mlp has at least one layer");
         let h = hidden
             .iter()
             .fold(x, |h, layer| self.activation.apply(layer.affine(h)));
@@ -187,9 +184,6 @@ impl<D: TensorDevice<f32>> Trainable<D> for Mlp<D> {
         self.layers.iter().flat_map(|l| l.params()).collect()
     }
     fn params_mut(&mut self) -> Vec<&mut Param<D>> {
-        self.layers
-            .iter_mut()
-            .flat_map(|l| l.params_mut())
-            .collect()
+        self.layers.iter_mut().flat_map(|l| l.params_mut()).collect()
     }
 }

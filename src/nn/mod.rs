@@ -112,10 +112,7 @@ pub trait Trainable<D: TensorDevice<f32>> {
 
     /// The number of scalar parameters.
     fn num_params(&self) -> usize {
-        self.params()
-            .iter()
-            .map(|p| p.shape().0 * p.shape().1)
-            .sum()
+        self.params().iter().map(|p| p.shape().0 * p.shape().1).sum()
     }
 
     /// The gradient of each parameter (same order and shapes as [`Trainable::params`]) from the
@@ -199,16 +196,9 @@ pub fn check_loss(step: usize, loss: impl Into<f64>) -> Result<()> {
 }
 
 /// Copies an `[N, D]` array onto the device. Errors on an empty array or a NaN/infinite entry.
-pub fn array_to_tensor<D: TensorDevice<f32>>(
-    dev: &D,
-    x: &Array2<f32>,
-    what: &str,
-) -> Result<Tensor2<D>> {
+pub fn array_to_tensor<D: TensorDevice<f32>>(dev: &D, x: &Array2<f32>, what: &str) -> Result<Tensor2<D>> {
     if x.is_empty() {
-        return Err(Error::Empty(format!(
-            "{what}: array of shape {:?}",
-            x.shape()
-        )));
+        return Err(Error::Empty(format!("{what}: array of shape {:?}", x.shape())));
     }
     crate::error::ensure_finite(what, x.iter())?;
     // `iter()` walks in logical row-major order, so any memory layout is copied correctly.

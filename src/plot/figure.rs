@@ -11,9 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::color::{ColorMap, Rgb};
 use super::display::{evcxr_bundle, evcxr_text, print_locked};
-use super::layer::{
-    check_range, groups_from, points_from, sample_field, xy_from, Layer, PathColoring,
-};
+use super::layer::{check_range, groups_from, points_from, sample_field, xy_from, Layer, PathColoring};
 use super::panel::{plot_err, Panel};
 use crate::{Error, Result};
 
@@ -98,9 +96,7 @@ impl Figure {
             ..Self::new()
         };
         if cols == 0 {
-            grid.fail(Error::InvalidArgument(
-                "grid needs at least one column".into(),
-            ));
+            grid.fail(Error::InvalidArgument("grid needs at least one column".into()));
         }
         if figures.is_empty() {
             grid.fail(Error::Empty("grid of no figures".into()));
@@ -371,12 +367,7 @@ impl Figure {
 
     /// Heatmap of a precomputed grid over `x` × `y`: `values[[iy, ix]]` is the cell `ix`-th from
     /// the left and `iy`-th from the **bottom** (row 0 at `y.0`).
-    pub fn heatmap<'a>(
-        self,
-        values: impl Into<ArrayView2<'a, f32>>,
-        x: (f64, f64),
-        y: (f64, f64),
-    ) -> Self {
+    pub fn heatmap<'a>(self, values: impl Into<ArrayView2<'a, f32>>, x: (f64, f64), y: (f64, f64)) -> Self {
         let values = values.into();
         let layer = (|| {
             let (x, y) = (
@@ -510,11 +501,7 @@ impl Figure {
             .take(6)
             .map(|p| {
                 let kinds: Vec<&str> = p.layers.iter().map(Layer::kind).collect();
-                format!(
-                    "\"{}\" [{}]",
-                    p.title.as_deref().unwrap_or(""),
-                    kinds.join(", ")
-                )
+                format!("\"{}\" [{}]", p.title.as_deref().unwrap_or(""), kinds.join(", "))
             })
             .collect();
         text.push_str(": ");

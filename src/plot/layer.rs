@@ -106,9 +106,9 @@ impl Layer {
     /// Every y value the layer places (used to validate log scales).
     pub(crate) fn y_values(&self) -> Vec<f64> {
         match self {
-            Layer::Scatter { points, .. }
-            | Layer::Groups { points, .. }
-            | Layer::Line { points, .. } => points.iter().map(|p| p.1).collect(),
+            Layer::Scatter { points, .. } | Layer::Groups { points, .. } | Layer::Line { points, .. } => {
+                points.iter().map(|p| p.1).collect()
+            }
             Layer::Paths { paths, .. } => paths.iter().flatten().map(|p| p.1).collect(),
             Layer::Quiver { points, .. } => points.iter().map(|p| p.1).collect(),
             Layer::Heatmap { y, .. } => vec![y.0, y.1],
@@ -152,11 +152,7 @@ pub(crate) fn xy_from(x: &[f64], y: &[f64], what: &str) -> Result<Vec<Point>> {
 }
 
 /// Copies integer group labels, one per point.
-pub(crate) fn groups_from(
-    labels: ArrayView1<'_, i64>,
-    n_points: usize,
-    what: &str,
-) -> Result<Vec<i64>> {
+pub(crate) fn groups_from(labels: ArrayView1<'_, i64>, n_points: usize, what: &str) -> Result<Vec<i64>> {
     if labels.len() != n_points {
         return Err(Error::shape(
             what,
@@ -189,8 +185,7 @@ pub(crate) fn sample_field(
     y: (f64, f64),
     resolution: usize,
 ) -> Array2<f64> {
-    let centre =
-        |(lo, hi): (f64, f64), i: usize| lo + (hi - lo) * (i as f64 + 0.5) / resolution as f64;
+    let centre = |(lo, hi): (f64, f64), i: usize| lo + (hi - lo) * (i as f64 + 0.5) / resolution as f64;
     Array2::from_shape_fn((resolution, resolution), |(iy, ix)| {
         field(centre(x, ix) as f32, centre(y, iy) as f32) as f64
     })

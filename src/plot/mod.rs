@@ -29,9 +29,7 @@ use std::path::Path;
 pub use color::{palette, ColorMap, Rgb, PALETTE};
 pub use display::{evcxr_bundle, evcxr_text, print_locked};
 pub use figure::{Figure, DEFAULT_MAX_COLS, DEFAULT_PANEL_SIZE, MAX_HEATMAP_RESOLUTION};
-pub use range::{
-    equal_aspect, finite_bounds, format_log_tick, format_tick, padded_range, DEFAULT_PADDING,
-};
+pub use range::{equal_aspect, finite_bounds, format_log_tick, format_tick, padded_range, DEFAULT_PADDING};
 
 use crate::Result;
 

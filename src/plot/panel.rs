@@ -90,13 +90,7 @@ impl Panel {
             let name = self.title.as_deref().unwrap_or("untitled");
             return Err(Error::Empty(format!("panel '{name}' has nothing to draw")));
         }
-        if self.log_y
-            && self
-                .layers
-                .iter()
-                .flat_map(Layer::y_values)
-                .any(|y| y <= 0.0)
-        {
+        if self.log_y && self.layers.iter().flat_map(Layer::y_values).any(|y| y <= 0.0) {
             return Err(Error::InvalidArgument(
                 "log-scaled y axis needs all y values > 0".into(),
             ));
@@ -112,12 +106,8 @@ impl Panel {
                 let style = TextStyle::from((FONT, 15).into_font())
                     .color(&TEXT)
                     .pos(Pos::new(HPos::Center, VPos::Center));
-                top.draw(&Text::new(
-                    title.clone(),
-                    (w as i32 / 2, h as i32 / 2 + 2),
-                    style,
-                ))
-                .map_err(plot_err)?;
+                top.draw(&Text::new(title.clone(), (w as i32 / 2, h as i32 / 2 + 2), style))
+                    .map_err(plot_err)?;
                 rest
             }
             None => area.clone(),
@@ -163,11 +153,7 @@ impl Panel {
         builder
     }
 
-    fn draw_mesh<DB: DrawingBackend>(
-        &self,
-        chart: &mut Chart<'_, DB>,
-        y_range: (f64, f64),
-    ) -> Result<()> {
+    fn draw_mesh<DB: DrawingBackend>(&self, chart: &mut Chart<'_, DB>, y_range: (f64, f64)) -> Result<()> {
         let span_decades = y_range.1 - y_range.0;
         let x_format = |v: &f64| format_tick(*v);
         let y_format = move |v: &f64| {
@@ -229,9 +215,9 @@ impl Panel {
         };
         for (layer, layer_arrows) in self.layers.iter().zip(arrows) {
             match layer {
-                Layer::Scatter { points, .. }
-                | Layer::Groups { points, .. }
-                | Layer::Line { points, .. } => points.iter().for_each(|&p| add(p)),
+                Layer::Scatter { points, .. } | Layer::Groups { points, .. } | Layer::Line { points, .. } => {
+                    points.iter().for_each(|&p| add(p))
+                }
                 Layer::Paths { paths, .. } => paths.iter().flatten().for_each(|&p| add(p)),
                 Layer::Quiver { .. } => layer_arrows.iter().for_each(|&(a, b)| {
                     add(a);
@@ -243,14 +229,11 @@ impl Panel {
                 }
             }
         }
-        let heatmap_only = self
-            .layers
-            .iter()
-            .all(|l| matches!(l, Layer::Heatmap { .. }));
+        let heatmap_only = self.layers.iter().all(|l| matches!(l, Layer::Heatmap { .. }));
         let padding = if heatmap_only { 0.0 } else { DEFAULT_PADDING };
         let auto = |values: &[f64], what: &str| -> Result<(f64, f64)> {
-            let (lo, hi) = finite_bounds(values.iter().copied())
-                .ok_or_else(|| Error::NonFinite(what.into()))?;
+            let (lo, hi) =
+                finite_bounds(values.iter().copied()).ok_or_else(|| Error::NonFinite(what.into()))?;
             padded_range(lo, hi, padding)
         };
         let x = match self.x_range {
@@ -349,10 +332,7 @@ impl Panel {
                     (palette(offset), offset)
                 }
                 Layer::Heatmap {
-                    values,
-                    cmap,
-                    label,
-                    ..
+                    values, cmap, label, ..
                 } => {
                     let (lo, hi) = finite_bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
                     // A heatmap's scale is the one a reader needs; it replaces a time bar.
@@ -382,9 +362,7 @@ impl Panel {
         x_range: (f64, f64),
         y_range: (f64, f64),
     ) -> Result<()> {
-        let inside = |p: &Point| {
-            p.0 >= x_range.0 && p.0 <= x_range.1 && p.1 >= y_range.0 && p.1 <= y_range.1
-        };
+        let inside = |p: &Point| p.0 >= x_range.0 && p.0 <= x_range.1 && p.1 >= y_range.0 && p.1 <= y_range.1;
         let solid = item.color.to_plotters();
         match item.layer {
             Layer::Scatter { points, radius, .. } => {
@@ -422,9 +400,7 @@ impl Panel {
                 let line: Vec<Point> = points.iter().map(|&p| self.to_plot(p)).collect();
                 self.draw_polyline(chart, &line, solid.stroke_width(2), x_range, y_range)?;
             }
-            Layer::Paths {
-                paths, coloring, ..
-            } => {
+            Layer::Paths { paths, coloring, .. } => {
                 for path in paths {
                     let path: Vec<Point> = path.iter().map(|&p| self.to_plot(p)).collect();
                     match coloring {
@@ -467,8 +443,7 @@ impl Panel {
             } => {
                 let (lo, hi) = finite_bounds(values.iter().copied()).unwrap_or((0.0, 1.0));
                 let (ny, nx) = values.dim();
-                let edge =
-                    |(a, b): (f64, f64), i: usize, n: usize| a + (b - a) * i as f64 / n as f64;
+                let edge = |(a, b): (f64, f64), i: usize, n: usize| a + (b - a) * i as f64 / n as f64;
                 let mut cells = Vec::with_capacity(nx * ny);
                 for ((iy, ix), &value) in values.indexed_iter() {
                     let x0 = edge(*x, ix, nx).max(x_range.0);
@@ -541,10 +516,7 @@ pub(crate) fn arrow_polyline(a: Point, b: Point, px_per_unit: (f64, f64)) -> Vec
     let (sin, cos) = 25f64.to_radians().sin_cos();
     let barb = |s: f64| {
         let (rx, ry) = (ux * cos - s * uy * sin, s * ux * sin + uy * cos);
-        (
-            b.0 - head * rx / px_per_unit.0,
-            b.1 - head * ry / px_per_unit.1,
-        )
+        (b.0 - head * rx / px_per_unit.0, b.1 - head * ry / px_per_unit.1)
     };
     vec![a, b, barb(1.0), b, barb(-1.0)]
 }
@@ -644,11 +616,7 @@ fn short_label(label: &str) -> String {
     if label.chars().count() <= MAX_LABEL_CHARS {
         label.to_string()
     } else {
-        label
-            .chars()
-            .take(MAX_LABEL_CHARS - 1)
-            .chain(['…'])
-            .collect()
+        label.chars().take(MAX_LABEL_CHARS - 1).chain(['…']).collect()
     }
 }
 
@@ -669,10 +637,7 @@ fn draw_strip<DB: DrawingBackend>(
         let marker = if entry.is_line {
             Rectangle::new([(4, y - 1), (20, y + 1)], color.filled())
         } else {
-            Rectangle::new(
-                [(7, y - 4), (15, y + 4)],
-                color.mix(MARKER_OPACITY).filled(),
-            )
+            Rectangle::new([(7, y - 4), (15, y + 4)], color.mix(MARKER_OPACITY).filled())
         };
         strip.draw(&marker).map_err(plot_err)?;
         strip
@@ -742,11 +707,7 @@ mod tests {
     fn clipping_cuts_segments_at_the_box_edges() {
         let runs = clip_polyline(&[(-1.0, 0.5), (2.0, 0.5)], (0.0, 1.0), (0.0, 1.0));
         assert_eq!(runs, vec![vec![(0.0, 0.5), (1.0, 0.5)]]);
-        let diagonal = clip_polyline(
-            &[(-1.0, -1.0), (0.5, 0.5), (3.0, 3.0)],
-            (0.0, 1.0),
-            (0.0, 1.0),
-        );
+        let diagonal = clip_polyline(&[(-1.0, -1.0), (0.5, 0.5), (3.0, 3.0)], (0.0, 1.0), (0.0, 1.0));
         assert_eq!(diagonal, vec![vec![(0.0, 0.0), (0.5, 0.5), (1.0, 1.0)]]);
         assert!(clip_polyline(&[(2.0, 2.0), (3.0, 3.0)], (0.0, 1.0), (0.0, 1.0)).is_empty());
     }

@@ -54,12 +54,7 @@ pub fn padded_range(lo: f64, hi: f64, padding: f64) -> Result<(f64, f64)> {
 /// let (x, y) = equal_aspect((0.0, 1.0), (0.0, 1.0), 400, 200);
 /// assert_eq!((x, y), ((-0.5, 1.5), (0.0, 1.0)));
 /// ```
-pub fn equal_aspect(
-    x: (f64, f64),
-    y: (f64, f64),
-    width_px: u32,
-    height_px: u32,
-) -> ((f64, f64), (f64, f64)) {
+pub fn equal_aspect(x: (f64, f64), y: (f64, f64), width_px: u32, height_px: u32) -> ((f64, f64), (f64, f64)) {
     let (w, h) = (width_px.max(1) as f64, height_px.max(1) as f64);
     let (x_span, y_span) = (x.1 - x.0, y.1 - y.0);
     let units_per_px = (x_span / w).max(y_span / h);
@@ -68,16 +63,8 @@ pub fn equal_aspect(
         let mid = (lo + hi) / 2.0;
         (mid - half, mid + half)
     };
-    let x_new = if x_span / w < units_per_px {
-        widen(x, w)
-    } else {
-        x
-    };
-    let y_new = if y_span / h < units_per_px {
-        widen(y, h)
-    } else {
-        y
-    };
+    let x_new = if x_span / w < units_per_px { widen(x, w) } else { x };
+    let y_new = if y_span / h < units_per_px { widen(y, h) } else { y };
     (x_new, y_new)
 }
 
