@@ -16,6 +16,7 @@ pub mod experiments;
 pub mod io;
 pub mod metrics;
 pub mod nn;
+pub mod optim;
 pub mod plot;
 pub mod prelude;
 pub mod progress;
