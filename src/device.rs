@@ -30,8 +30,12 @@ fn seeded_device(seed: u64) -> Device {
     Cuda::seed_from_u64(seed)
 }
 
+/// The host random number generator every sampler takes: a named type so a notebook can write
+/// `let mut r: SeededRng = rng(0);` (evcxr needs variable types it can name).
+pub type SeededRng = rand::rngs::StdRng;
+
 /// A seeded host random number generator (samplers, minibatch shuffles).
-pub fn rng(seed: u64) -> rand::rngs::StdRng {
+pub fn rng(seed: u64) -> SeededRng {
     use rand::SeedableRng;
     rand::rngs::StdRng::seed_from_u64(seed)
 }

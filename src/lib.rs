@@ -22,6 +22,10 @@ pub mod prelude;
 pub mod progress;
 
 pub use error::{Error, Result};
+/// The ndarray version this crate speaks, re-exported so notebooks need no second `:dep`.
+pub use ndarray;
+/// The rand version the samplers take, re-exported for notebooks.
+pub use rand;
 
 /// Whether quick mode is on: the env var `LOT_QUICK` is set to anything but `0` or empty. CI sets it so
 /// notebooks and tutorials shrink their iteration counts; the default is the full run.

@@ -1,7 +1,7 @@
 //! Everything a notebook needs in one import: `use lagrangian_ot::prelude::*;`.
 
 pub use crate::data::{toy, AnchoredDataset, Condition};
-pub use crate::device::{default_device, rng, Device};
+pub use crate::device::{default_device, rng, Device, SeededRng};
 pub use crate::error::{Error, Result};
 pub use crate::experiments::{reproduce, Report, RunConfig};
 pub use crate::metrics::{
@@ -12,5 +12,6 @@ pub use crate::nn::{
     check_loss, Activation, Adam, AdamConfig, Embedding, FilmMlp, FourierFeatures, Init, LrSchedule, Mlp,
     Trainable,
 };
+pub use crate::optim::{Lbfgs, LbfgsConfig, LbfgsResult, LineSearch};
 pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
 pub use crate::quick_mode;

@@ -522,7 +522,7 @@ impl Figure {
     pub fn evcxr_output_with_text(&self, text: &str) -> String {
         match self.to_svg() {
             Ok(svg) => evcxr_bundle(text, &svg),
-            Err(e) => evcxr_text(&format!("{text}\nfigure not drawn: {e}")),
+            Err(e) => evcxr_text(&format!("figure not drawn: {e}\n{text}")),
         }
     }
 
