@@ -14,6 +14,7 @@ pub mod device;
 pub mod error;
 pub mod experiments;
 pub mod io;
+pub mod lagrangian;
 pub mod metrics;
 pub mod nn;
 pub mod optim;
