@@ -21,6 +21,7 @@ pub mod optim;
 pub mod plot;
 pub mod prelude;
 pub mod progress;
+pub mod solver;
 
 pub use error::{Error, Result};
 /// The ndarray version this crate speaks, re-exported so notebooks need no second `:dep`.

@@ -1,6 +1,6 @@
 //! Everything a notebook needs in one import: `use lagrangian_ot::prelude::*;`.
 
-pub use crate::data::{toy, AnchoredDataset, Condition};
+pub use crate::data::{toy, AnchoredDataset, Condition, Measure};
 pub use crate::device::{default_device, rng, Device, SeededRng};
 pub use crate::error::{Error, Result};
 pub use crate::experiments::{reproduce, Report, RunConfig};
@@ -14,4 +14,6 @@ pub use crate::nn::{
 };
 pub use crate::optim::{Lbfgs, LbfgsConfig, LbfgsResult, LineSearch};
 pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
+pub use crate::progress::ProgressMode;
 pub use crate::quick_mode;
+pub use crate::solver::{ClipBox, Nlot, NlotModel, SquaredEuclidean, TransportCost};

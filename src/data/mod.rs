@@ -5,7 +5,9 @@
 //! location [`shared_data_dir`] resolves so that notebooks and tests in any sub-folder find it.
 
 mod anchored;
+mod measure;
 pub mod toy;
+pub use measure::Measure;
 
 use std::path::{Path, PathBuf};
 

@@ -75,6 +75,53 @@ impl Activation {
     }
 }
 
+impl Activation {
+    /// `σ(z)` for one host value (same function as [`Activation::apply`]).
+    pub fn value(self, z: f32) -> f32 {
+        match self {
+            Activation::ReLU => z.max(0.0),
+            Activation::LeakyReLU(slope) => {
+                if z > 0.0 {
+                    z
+                } else {
+                    slope * z
+                }
+            }
+            Activation::SiLU => z / (1.0 + (-z).exp()),
+            Activation::Tanh => z.tanh(),
+            Activation::Softplus => z.max(0.0) + (-z.abs()).exp().ln_1p(),
+            Activation::Identity => z,
+        }
+    }
+
+    /// `σ'(z)` for one host value (same function as [`Activation::derivative`]).
+    pub fn slope(self, z: f32) -> f32 {
+        match self {
+            Activation::ReLU => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                }
+            }
+            Activation::LeakyReLU(slope) => {
+                if z > 0.0 {
+                    1.0
+                } else {
+                    slope
+                }
+            }
+            Activation::SiLU => {
+                let s = 1.0 / (1.0 + (-z).exp());
+                s * (1.0 + z * (1.0 - s))
+            }
+            Activation::Tanh => 1.0 - z.tanh().powi(2),
+            Activation::Softplus => 1.0 / (1.0 + (-z).exp()),
+            Activation::Identity => 1.0,
+        }
+    }
+}
+
 /// `1` where `z > 0`, `below` elsewhere: the derivative of (leaky) ReLU, constant almost
 /// everywhere, so it carries no gradient of its own; `z`'s tape is passed through so that
 /// operations recorded before it are not lost.

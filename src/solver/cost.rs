@@ -1,0 +1,132 @@
+//! Transport costs c(x, y) as solvers see them: values and y-gradients for paired rows.
+//!
+//! The neural dual solvers only ever need c and ∇_y c at matched pairs (x_i, y_i) — the c-transform
+//! minimises over y, Danskin's theorem needs nothing else — plus a chance to train whatever the cost
+//! learns along the way (NLOT's amortised spline paths). Keeping that behind one trait separates the
+//! geometry (a Lagrangian and its paths) from the solver, as OTT-JAX separates geometry and solver.
+
+use crate::data::Measure;
+use crate::device::SeededRng;
+use crate::error::{Error, Result};
+use ndarray::{Array1, Array2, Zip};
+
+/// A ground cost between points of the same space, evaluated on paired rows.
+pub trait TransportCost {
+    /// Dimension of the points.
+    fn dim(&self) -> usize;
+    /// A short name for titles and logs.
+    fn name(&self) -> String;
+    /// c(x_i, y_i) for every row of two `[B, d]` arrays.
+    fn cost(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<Array1<f32>>;
+    /// c(x_i, y_i) and ∇_y c(x_i, y_i), `[B]` and `[B, d]`.
+    fn cost_and_grad_y(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<(Array1<f32>, Array2<f32>)>;
+    /// Called once before training, with the two measures (e.g. to pre-fit amortised paths).
+    fn prepare(&mut self, _rng: &mut SeededRng, _source: &Measure, _target: &Measure) -> Result<()> {
+        Ok(())
+    }
+    /// Called after every dual step with the batch and its c-transform targets, so a cost that
+    /// learns (amortised geodesics) can take its own step. `step` counts from 0.
+    fn observe(&mut self, _step: usize, _x: &Array2<f32>, _y: &Array2<f32>) -> Result<()> {
+        Ok(())
+    }
+    /// Paths between paired rows for drawing, `points` positions each (default: straight lines).
+    fn paths(&self, x: &Array2<f32>, y: &Array2<f32>, points: usize) -> Result<Vec<Array2<f32>>> {
+        straight_lines(x, y, points)
+    }
+}
+
+/// c(x, y) = ½|x − y|²: the Brenier cost, whose optimal maps between Gaussians are known in closed form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SquaredEuclidean {
+    /// Dimension of the points.
+    pub dim: usize,
+}
+
+impl TransportCost for SquaredEuclidean {
+    fn dim(&self) -> usize {
+        self.dim
+    }
+    fn name(&self) -> String {
+        "½|x − y|²".into()
+    }
+    fn cost(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<Array1<f32>> {
+        check_pairs("SquaredEuclidean::cost", x, y, self.dim)?;
+        Ok((y - x).mapv(|d| d * d).sum_axis(ndarray::Axis(1)) * 0.5)
+    }
+    fn cost_and_grad_y(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<(Array1<f32>, Array2<f32>)> {
+        check_pairs("SquaredEuclidean::cost_and_grad_y", x, y, self.dim)?;
+        let diff = y - x;
+        let cost = diff.mapv(|d| d * d).sum_axis(ndarray::Axis(1)) * 0.5;
+        Ok((cost, diff))
+    }
+}
+
+/// Checks that `x` and `y` are both `[B, dim]` with B > 0.
+pub fn check_pairs(context: &str, x: &Array2<f32>, y: &Array2<f32>, dim: usize) -> Result<()> {
+    if x.dim() != y.dim() || x.ncols() != dim {
+        return Err(Error::shape(
+            context,
+            format!("x and y both [B, {dim}]"),
+            format!("{:?} and {:?}", x.dim(), y.dim()),
+        ));
+    }
+    if x.nrows() == 0 {
+        return Err(Error::Empty(format!("{context}: no pairs")));
+    }
+    Ok(())
+}
+
+/// `points` evenly spaced positions on the segment from each x_i to y_i.
+pub fn straight_lines(x: &Array2<f32>, y: &Array2<f32>, points: usize) -> Result<Vec<Array2<f32>>> {
+    if points < 2 {
+        return Err(Error::InvalidArgument(format!(
+            "a path needs at least 2 points, got {points}"
+        )));
+    }
+    Ok(x.outer_iter()
+        .zip(y.outer_iter())
+        .map(|(a, b)| {
+            Array2::from_shape_fn((points, a.len()), |(k, j)| {
+                let s = k as f32 / (points - 1) as f32;
+                (1.0 - s) * a[j] + s * b[j]
+            })
+        })
+        .collect())
+}
+
+/// An axis-aligned box `[lo_j, hi_j]` points are clipped to (the c-transform's search domain).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClipBox {
+    /// Lower corner.
+    pub lo: Vec<f32>,
+    /// Upper corner.
+    pub hi: Vec<f32>,
+}
+
+impl ClipBox {
+    /// The square `[lo, hi]^dim`.
+    pub fn square(dim: usize, lo: f32, hi: f32) -> Self {
+        ClipBox {
+            lo: vec![lo; dim],
+            hi: vec![hi; dim],
+        }
+    }
+
+    /// Clips every row into the box; also returns the mask of coordinates that were inside (where the
+    /// clip passes gradients through).
+    pub fn clip(&self, y: &Array2<f32>) -> (Array2<f32>, Array2<f32>) {
+        let mut clipped = y.clone();
+        let mut inside = Array2::ones(y.dim());
+        for (j, (&lo, &hi)) in self.lo.iter().zip(&self.hi).enumerate() {
+            Zip::from(clipped.column_mut(j))
+                .and(inside.column_mut(j))
+                .for_each(|v, m| {
+                    if *v < lo || *v > hi {
+                        *v = v.clamp(lo, hi);
+                        *m = 0.0;
+                    }
+                });
+        }
+        (clipped, inside)
+    }
+}

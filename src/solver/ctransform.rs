@@ -1,0 +1,53 @@
+//! The amortised c-transform: ŷ(x) = argmin_y c(x, y) − g(y), warm-started at a predicted map T(x)
+//! and refined by the batched L-BFGS (NLOT §3.2; reference settings in `LbfgsConfig::default()`).
+
+use super::cost::{ClipBox, TransportCost};
+use crate::error::Result;
+use crate::nn::{HostMlp, Mlp, TensorDevice};
+use crate::optim::{Lbfgs, LbfgsResult};
+use ndarray::{Array1, Array2, Axis};
+
+/// The refined c-transform of a batch: the argmins and what the L-BFGS reported per point.
+#[derive(Debug)]
+pub struct CTransformResult {
+    /// ŷ_i, clipped into the search box, `[B, d]`.
+    pub y: Array2<f32>,
+    /// c(x_i, ŷ_i) − g(ŷ_i) at the returned points, `[B]`.
+    pub value: Array1<f32>,
+    /// Per-point L-BFGS report (iterations, status).
+    pub lbfgs: LbfgsResult,
+}
+
+/// Minimises c(x_i, clip(y)) − g(y) for every row from `y0`. Outside the box the clipped coordinates
+/// have zero cost gradient, as in the reference; the result is clipped again.
+pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
+    lbfgs: &Lbfgs,
+    cost: &C,
+    potential: &Mlp<D>,
+    bounds: Option<&ClipBox>,
+    x: &Array2<f32>,
+    y0: Array2<f32>,
+) -> Result<CTransformResult> {
+    // Weights are frozen during the c-transform: a host snapshot evaluates g and ∇g much faster.
+    let potential = HostMlp::snapshot(potential);
+    let result = lbfgs.minimize_active(y0, |y, active| {
+        let x_active = x.select(Axis(0), active);
+        let (y_for_cost, inside) = match bounds {
+            Some(b) => b.clip(y),
+            None => (y.clone(), Array2::ones(y.dim())),
+        };
+        let (c, grad_c) = cost.cost_and_grad_y(&x_active, &y_for_cost)?;
+        let (g, grad_g) = potential.value_and_gradient(y)?;
+        Ok((c - g, grad_c * inside - grad_g))
+    })?;
+    let y = match bounds {
+        Some(b) => b.clip(&result.x).0,
+        None => result.x.clone(),
+    };
+    let value = cost.cost(x, &y)? - potential.value_and_gradient(&y)?.0;
+    Ok(CTransformResult {
+        y,
+        value,
+        lbfgs: result,
+    })
+}

@@ -1,0 +1,508 @@
+//! NLOT: the neural Kantorovich dual under a (Lagrangian) cost, Algorithm 1 of Pooladian et al.,
+//! "Neural Optimal Transport with Lagrangian Costs" (spec: the project's `specs/nlot.md` §8–9).
+//!
+//! Per iteration, for fresh batches x ~ μ, y ~ ν: warm-start ŷ⁰ = T_ψ(x); refine by the batched
+//! L-BFGS c-transform ŷ = argmin c(x, ·) − g_θ(·); one AdamW step on g_θ for the negated dual
+//! mean g(ŷ) − mean g(y) (Danskin: ŷ is a constant); one AdamW step on T_ψ regressing T(x) on ŷ; then
+//! the cost may learn from the pairs (amortised paths). The learned transport is x ↦ ŷ(x).
+//!
+//! ```
+//! use lagrangian_ot::prelude::*;
+//! use lagrangian_ot::solver::{Nlot, SquaredEuclidean};
+//! let source = Measure::from_fn("N(0, 1)", 2, |r, n| toy::gaussian(r, n, &[0.0, 0.0], 1.0));
+//! let target = Measure::from_fn("N(2, 1)", 2, |r, n| toy::gaussian(r, n, &[2.0, 0.0], 1.0));
+//! let model = Nlot::builder(SquaredEuclidean { dim: 2 })
+//!     .source(source).target(target)
+//!     .iterations(20).batch_size(64).progress(ProgressMode::Silent)
+//!     .build()?.fit()?;
+//! assert_eq!(model.history.dual_objective.len(), 20);
+//! # Ok::<(), lagrangian_ot::Error>(())
+//! ```
+
+use super::cost::{ClipBox, TransportCost};
+use super::ctransform::{c_transform, CTransformResult};
+use crate::data::Measure;
+use crate::device::{default_device, rng, Device};
+use crate::error::{Error, Result};
+use crate::metrics::{exact_ot, sinkhorn, GroundCost, SinkhornConfig};
+use crate::nn::{
+    array_to_tensor, check_loss, traced, Activation, Adam, AdamConfig, LrSchedule, Mlp, MlpBuilder,
+};
+use crate::optim::{Lbfgs, LbfgsConfig};
+use crate::plot::{Figure, Plot};
+use crate::progress::{Progress, ProgressMode};
+use dfdx::prelude::*;
+use ndarray::{concatenate, Array1, Array2, Axis};
+
+/// Paper defaults (Tables 3–4 as the reference code runs them): 4×64 leaky-ReLU(0.01) networks,
+/// AdamW with cosine decay 5e-5 → 5e-9 over the run, weight decay 1e-4, gradient clipping 5,
+/// batch 1024, 10 001 iterations, evaluation every 250 iterations on 128 fixed points.
+pub mod defaults {
+    /// Hidden widths of the potential g and the map T.
+    pub const HIDDEN: [usize; 4] = [64, 64, 64, 64];
+    /// Leaky-ReLU slope of both networks.
+    pub const LEAKY_SLOPE: f32 = 0.01;
+    /// Initial learning rate of both AdamW optimisers.
+    pub const LEARNING_RATE: f64 = 5e-5;
+    /// Final learning rate as a fraction of the initial one (cosine decay's alpha).
+    pub const FINAL_LR_FRACTION: f64 = 1e-4;
+    /// Decoupled weight decay.
+    pub const WEIGHT_DECAY: f64 = 1e-4;
+    /// Global gradient-norm clip.
+    pub const CLIP_NORM: f64 = 5.0;
+    /// Minibatch size of each measure.
+    pub const BATCH_SIZE: usize = 1024;
+    /// Training iterations.
+    pub const ITERATIONS: usize = 10_001;
+    /// Evaluation period.
+    pub const EVAL_EVERY: usize = 250;
+    /// Size of the fixed evaluation samples.
+    pub const EVAL_SIZE: usize = 128;
+    /// Entropic regularisation of the evaluation Sinkhorn (absolute, on |x − y|²).
+    pub const EVAL_EPSILON: f64 = 1e-3;
+}
+
+/// Chainable configuration of an NLOT run; see the module docs. Defaults reproduce the paper.
+pub struct NlotBuilder<C> {
+    cost: C,
+    source: Option<Measure>,
+    target: Option<Measure>,
+    potential: MlpBuilder,
+    map: MlpBuilder,
+    optimizer: Option<AdamConfig>,
+    ctransform: LbfgsConfig,
+    bounds: Option<ClipBox>,
+    batch_size: usize,
+    iterations: usize,
+    eval_every: usize,
+    eval_size: usize,
+    seed: u64,
+    progress: ProgressMode,
+}
+
+/// Entry point: `Nlot::builder(cost)`.
+pub struct Nlot<C> {
+    config: NlotBuilder<C>,
+    source: Measure,
+    target: Measure,
+}
+
+impl Nlot<()> {
+    /// Starts configuring an NLOT run under `cost`.
+    pub fn builder<C: TransportCost>(cost: C) -> NlotBuilder<C> {
+        let dim = cost.dim();
+        let net = |out| {
+            Mlp::builder(dim)
+                .hidden(&defaults::HIDDEN)
+                .output(out)
+                .activation(Activation::LeakyReLU(defaults::LEAKY_SLOPE))
+        };
+        NlotBuilder {
+            potential: net(1),
+            map: net(dim),
+            cost,
+            source: None,
+            target: None,
+            optimizer: None,
+            ctransform: LbfgsConfig::default(),
+            bounds: None,
+            batch_size: defaults::BATCH_SIZE,
+            iterations: defaults::ITERATIONS,
+            eval_every: defaults::EVAL_EVERY,
+            eval_size: defaults::EVAL_SIZE,
+            seed: 0,
+            progress: ProgressMode::Auto,
+        }
+    }
+}
+
+impl<C: TransportCost> NlotBuilder<C> {
+    /// The measure transported from.
+    pub fn source(mut self, source: Measure) -> Self {
+        self.source = Some(source);
+        self
+    }
+    /// The measure transported to.
+    pub fn target(mut self, target: Measure) -> Self {
+        self.target = Some(target);
+        self
+    }
+    /// Architecture of the potential g (must have one output).
+    pub fn potential_net(mut self, net: MlpBuilder) -> Self {
+        self.potential = net;
+        self
+    }
+    /// Architecture of the residual map T(x) = x + net(x) (output = dimension).
+    pub fn map_net(mut self, net: MlpBuilder) -> Self {
+        self.map = net;
+        self
+    }
+    /// AdamW settings of both networks (default: the paper's cosine-decayed 5e-5 over the run).
+    pub fn optimizer(mut self, config: AdamConfig) -> Self {
+        self.optimizer = Some(config);
+        self
+    }
+    /// L-BFGS settings of the c-transform (default: the reference's 20 iterations, history 10).
+    pub fn ctransform(mut self, config: LbfgsConfig) -> Self {
+        self.ctransform = config;
+        self
+    }
+    /// Box the c-transform searches in (clip), as the reference's geometry bounds.
+    pub fn bounds(mut self, bounds: ClipBox) -> Self {
+        self.bounds = Some(bounds);
+        self
+    }
+    /// Minibatch size of each measure.
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n;
+        self
+    }
+    /// Number of training iterations.
+    pub fn iterations(mut self, n: usize) -> Self {
+        self.iterations = n;
+        self
+    }
+    /// Evaluate every `every` iterations on `size` fixed points of each measure (0 disables).
+    pub fn evaluation(mut self, every: usize, size: usize) -> Self {
+        self.eval_every = every;
+        self.eval_size = size;
+        self
+    }
+    /// Seed of every random draw (network initialisation and minibatches).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = seed;
+        self
+    }
+    /// How training reports progress.
+    pub fn progress(mut self, mode: ProgressMode) -> Self {
+        self.progress = mode;
+        self
+    }
+
+    /// Validates the configuration.
+    pub fn build(self) -> Result<Nlot<C>> {
+        let source = self
+            .source
+            .clone()
+            .ok_or_else(|| Error::InvalidArgument("NLOT needs .source(..)".into()))?;
+        let target = self
+            .target
+            .clone()
+            .ok_or_else(|| Error::InvalidArgument("NLOT needs .target(..)".into()))?;
+        let dim = self.cost.dim();
+        for (m, role) in [(&source, "source"), (&target, "target")] {
+            if m.dim() != dim {
+                return Err(Error::shape(
+                    format!("NLOT {role} measure {}", m.name()),
+                    format!("dimension {dim} (the cost's)"),
+                    format!("dimension {}", m.dim()),
+                ));
+            }
+        }
+        if self.batch_size == 0 || self.iterations == 0 {
+            return Err(Error::InvalidArgument(
+                "NLOT needs batch_size > 0 and iterations > 0".into(),
+            ));
+        }
+        if let Some(b) = &self.bounds {
+            if b.lo.len() != dim
+                || b.hi.len() != dim
+                || b.lo
+                    .iter()
+                    .zip(&b.hi)
+                    .any(|(l, h)| l.partial_cmp(h) != Some(std::cmp::Ordering::Less))
+            {
+                return Err(Error::InvalidArgument(format!(
+                    "NLOT bounds must be {dim} intervals lo < hi, got {b:?}"
+                )));
+            }
+        }
+        self.ctransform.validate()?;
+        Ok(Nlot {
+            config: self,
+            source,
+            target,
+        })
+    }
+}
+
+/// What training recorded, one entry per iteration unless noted.
+#[derive(Debug, Clone, Default)]
+pub struct NlotHistory {
+    /// Dual objective mean[c(x, ŷ) − g(ŷ)] + mean g(y): the OT cost estimate (higher is better).
+    pub dual_objective: Vec<f64>,
+    /// Amortisation loss mean (T(x) − ŷ)².
+    pub map_loss: Vec<f64>,
+    /// Mean L-BFGS iterations of the c-transform.
+    pub ctransform_iterations: Vec<f64>,
+    /// Iterations at which evaluations ran.
+    pub eval_iteration: Vec<usize>,
+    /// Entropic W2² (Sinkhorn ε = 1e-3 on |x − y|², reg_ot_cost) × 100 of pushforward vs target.
+    pub eval_sinkhorn_w2_x100: Vec<f64>,
+    /// Exact W2² × 100 of pushforward vs target on the same evaluation points.
+    pub eval_exact_w2_x100: Vec<f64>,
+    /// Wall-clock seconds of the whole fit.
+    pub seconds: f64,
+}
+
+/// A trained NLOT model: the potential, the amortised map and the cost, with its training history.
+pub struct NlotModel<C> {
+    /// The cost it was trained under (with whatever the cost learned, e.g. amortised paths).
+    pub cost: C,
+    /// The Kantorovich potential g on the target side.
+    pub potential: Mlp<Device>,
+    /// The residual network of the amortised map T(x) = x + net(x).
+    pub map: Mlp<Device>,
+    /// What training recorded.
+    pub history: NlotHistory,
+    /// Fixed evaluation points of the source (drawn once, seeded).
+    pub eval_source: Array2<f32>,
+    /// Fixed evaluation points of the target.
+    pub eval_target: Array2<f32>,
+    lbfgs: Lbfgs,
+    bounds: Option<ClipBox>,
+}
+
+impl<C: TransportCost> Nlot<C> {
+    /// Trains; stops with [`Error::Diverged`] naming the step if a loss stops being finite.
+    pub fn fit(self) -> Result<NlotModel<C>> {
+        let Nlot {
+            config,
+            source,
+            target,
+        } = self;
+        let NlotBuilder {
+            mut cost,
+            potential,
+            map,
+            optimizer,
+            ctransform,
+            bounds,
+            batch_size,
+            iterations,
+            eval_every,
+            eval_size,
+            seed,
+            progress,
+            ..
+        } = config;
+        let dev = default_device(seed);
+        let mut rng = rng(seed);
+        let mut g = potential.build(&dev)?;
+        let mut t = map.build(&dev)?;
+        if g.out_dim() != 1
+            || t.out_dim() != cost.dim()
+            || g.in_dim() != cost.dim()
+            || t.in_dim() != cost.dim()
+        {
+            return Err(Error::shape(
+                "NLOT networks",
+                format!("g: {0} -> 1, T: {0} -> {0}", cost.dim()),
+                format!("g: {:?}, T: {:?}", g.widths(), t.widths()),
+            ));
+        }
+        let adam_config = optimizer.unwrap_or_else(|| paper_optimizer(iterations));
+        let (mut adam_g, mut adam_t) = (Adam::new(adam_config)?, Adam::new(adam_config)?);
+        let lbfgs = Lbfgs::new(ctransform)?;
+
+        let eval_source = source.sample(&mut rng, eval_size.max(1))?;
+        let eval_target = target.sample(&mut rng, eval_size.max(1))?;
+        cost.prepare(&mut rng, &source, &target)?;
+
+        let mut model = NlotModel {
+            cost,
+            potential: g.clone(),
+            map: t.clone(),
+            history: NlotHistory::default(),
+            eval_source,
+            eval_target,
+            lbfgs,
+            bounds,
+        };
+        let mut bar = Progress::new("NLOT", iterations as u64, progress);
+        for step in 0..iterations {
+            let x = source.sample(&mut rng, batch_size)?;
+            let y = target.sample(&mut rng, batch_size)?;
+            let y0 = apply_map(&t, &x)?;
+            let refined = c_transform(&model.lbfgs, &model.cost, &g, model.bounds.as_ref(), &x, y0)?;
+
+            let dual = dual_step(&dev, &mut g, &mut adam_g, &refined, &y, step)?;
+            let map_loss = map_step(&dev, &mut t, &mut adam_t, &x, &refined.y, step)?;
+            model.cost.observe(step, &x, &refined.y)?;
+
+            let h = &mut model.history;
+            h.dual_objective.push(dual);
+            h.map_loss.push(map_loss);
+            h.ctransform_iterations.push(refined.lbfgs.mean_iterations());
+            if eval_every > 0 && (step % eval_every == 0 || step + 1 == iterations) {
+                model.potential = g.clone();
+                model.map = t.clone();
+                let (sinkhorn_x100, exact_x100) = model.evaluate()?;
+                let h = &mut model.history;
+                h.eval_iteration.push(step);
+                h.eval_sinkhorn_w2_x100.push(sinkhorn_x100);
+                h.eval_exact_w2_x100.push(exact_x100);
+            }
+            bar.update(step as u64 + 1, || format!("dual {dual:.4} map {map_loss:.2e}"));
+        }
+        model.history.seconds = bar.finish();
+        model.potential = g;
+        model.map = t;
+        Ok(model)
+    }
+}
+
+/// The paper's AdamW: cosine decay from 5e-5 to 5e-9 over the run, weight decay 1e-4, clip 5.
+pub fn paper_optimizer(iterations: usize) -> AdamConfig {
+    AdamConfig::with_lr(defaults::LEARNING_RATE)
+        .schedule(LrSchedule::warmup_cosine(
+            defaults::LEARNING_RATE,
+            defaults::LEARNING_RATE * defaults::FINAL_LR_FRACTION,
+            0,
+            iterations,
+        ))
+        .weight_decay(defaults::WEIGHT_DECAY)
+        .clip_grad_norm(defaults::CLIP_NORM)
+}
+
+/// T(x) = x + net(x) on host arrays.
+fn apply_map(net: &Mlp<Device>, x: &Array2<f32>) -> Result<Array2<f32>> {
+    Ok(net.forward_array(x)? + x)
+}
+
+/// One AdamW step on g for the negated dual mean g(ŷ) − mean g(y); returns the dual objective
+/// mean[c(x, ŷ) − g(ŷ)] + mean g(y) before the step.
+fn dual_step(
+    dev: &Device,
+    g: &mut Mlp<Device>,
+    adam: &mut Adam<Device>,
+    refined: &CTransformResult,
+    y: &Array2<f32>,
+    step: usize,
+) -> Result<f64> {
+    let (n_hat, n) = (refined.y.nrows(), y.nrows());
+    let stacked = concatenate(Axis(0), &[refined.y.view(), y.view()])
+        .map_err(|e| Error::shape("NLOT dual batch", "equal widths", e.to_string()))?;
+    let weights: Vec<f32> = std::iter::repeat_n(1.0 / n_hat as f32, n_hat)
+        .chain(std::iter::repeat_n(-1.0 / n as f32, n))
+        .collect();
+    let weights = dev.tensor_from_vec(weights, (n_hat + n, 1));
+    let values = g.forward(traced(&array_to_tensor(dev, &stacked, "NLOT dual batch")?))?;
+    let mean_g_y = values.as_vec()[n_hat..].iter().map(|&v| v as f64).sum::<f64>() / n as f64;
+    let loss = (values * weights).sum::<Rank0, _>();
+    check_loss(step, loss.array())?;
+    let mut grads = loss.backward();
+    adam.step(g, &mut grads)?;
+    // refined.value = c(x, ŷ) − g(ŷ), evaluated with the potential before this step.
+    Ok(refined.value.iter().map(|&v| v as f64).sum::<f64>() / n_hat as f64 + mean_g_y)
+}
+
+/// One AdamW step on the map regressing T(x) on ŷ; returns the loss before the step.
+fn map_step(
+    dev: &Device,
+    t: &mut Mlp<Device>,
+    adam: &mut Adam<Device>,
+    x: &Array2<f32>,
+    y_hat: &Array2<f32>,
+    step: usize,
+) -> Result<f64> {
+    let x_t = array_to_tensor(dev, x, "NLOT map input")?;
+    let target = array_to_tensor(dev, y_hat, "NLOT map target")?;
+    let prediction = t.forward(traced(&x_t))? + x_t;
+    let loss = (prediction - target).square().mean::<Rank0, _>();
+    let loss_value = loss.array();
+    check_loss(step, loss_value)?;
+    let mut grads = loss.backward();
+    adam.step(t, &mut grads)?;
+    Ok(loss_value as f64)
+}
+
+impl<C: TransportCost> NlotModel<C> {
+    /// The amortised map alone, T(x) = x + net(x) (no refinement).
+    pub fn predict_map(&self, x: &Array2<f32>) -> Result<Array2<f32>> {
+        apply_map(&self.map, x)
+    }
+
+    /// The learned transport x ↦ ŷ(x): T(x) refined by the L-BFGS c-transform, as at training time.
+    pub fn transport(&self, x: &Array2<f32>) -> Result<Array2<f32>> {
+        let y0 = self.predict_map(x)?;
+        Ok(c_transform(
+            &self.lbfgs,
+            &self.cost,
+            &self.potential,
+            self.bounds.as_ref(),
+            x,
+            y0,
+        )?
+        .y)
+    }
+
+    /// The potential g at host points `[N, d]`, as `[N]`.
+    pub fn potential_at(&self, y: &Array2<f32>) -> Result<Array1<f32>> {
+        Ok(self.potential.forward_array(y)?.column(0).to_owned())
+    }
+
+    /// Paths from each x to its transport, `points` positions each (drawn from the cost).
+    pub fn paths(&self, x: &Array2<f32>, points: usize) -> Result<Vec<Array2<f32>>> {
+        self.cost.paths(x, &self.transport(x)?, points)
+    }
+
+    /// Pushes the fixed evaluation source through the transport and returns (entropic W2² × 100 with
+    /// the paper's Sinkhorn protocol, exact W2² × 100) against the fixed evaluation target.
+    pub fn evaluate(&self) -> Result<(f64, f64)> {
+        let pushed = self.transport(&self.eval_source)?;
+        let config = SinkhornConfig {
+            epsilon: defaults::EVAL_EPSILON,
+            max_iters: 2000,
+            tol: 1e-3,
+            cost: GroundCost::SqEuclidean,
+            epsilon_scaling: false,
+        };
+        let entropic = sinkhorn(&pushed, &self.eval_target, &config)?.cost;
+        let exact = exact_ot(&pushed, &self.eval_target, GroundCost::SqEuclidean)?.w2_squared;
+        Ok((100.0 * entropic, 100.0 * exact))
+    }
+}
+
+impl<C: TransportCost> Plot for NlotModel<C> {
+    fn figure(&self) -> Figure {
+        let pushed = match self.transport(&self.eval_source) {
+            Ok(p) => p,
+            Err(e) => return Figure::failed(e),
+        };
+        let samples = Figure::new()
+            .title(&format!("NLOT under {}", self.cost.name()))
+            .scatter(&self.eval_source, "source")
+            .scatter(&self.eval_target, "target")
+            .scatter(&pushed, "pushforward");
+        let samples = match self.cost.paths(&self.eval_source, &pushed, 20) {
+            Ok(paths) => samples.paths(&paths, "paths"),
+            Err(e) => return Figure::failed(e),
+        }
+        .equal_aspect();
+        let steps: Vec<f64> = (0..self.history.dual_objective.len()).map(|i| i as f64).collect();
+        let mut curves = Figure::new().title("training").x_label("iteration").line_xy(
+            &steps,
+            &self.history.dual_objective,
+            "dual objective",
+        );
+        if !self.history.eval_iteration.is_empty() {
+            let at: Vec<f64> = self.history.eval_iteration.iter().map(|&i| i as f64).collect();
+            let w2: Vec<f64> = self
+                .history
+                .eval_exact_w2_x100
+                .iter()
+                .map(|v| v / 100.0)
+                .collect();
+            curves = curves.line_xy(&at, &w2, "eval exact W2²");
+        }
+        Figure::grid(2, vec![samples, curves])
+    }
+}
+
+impl<C: TransportCost> NlotModel<C> {
+    /// Draws the model inline in a notebook (samples, pushforward, paths, training curves).
+    pub fn evcxr_display(&self) {
+        Plot::evcxr_display(self)
+    }
+}
