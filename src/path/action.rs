@@ -3,7 +3,7 @@
 use dfdx::prelude::*;
 use ndarray::{Array1, Array2};
 
-use super::spline::{CubicSplinePath, Order, PathEvaluator};
+use super::spline::{stack_inputs, CubicSplinePath, Order, PathEvaluator};
 use crate::error::{Error, Result};
 use crate::lagrangian::{Condition, Lagrangian, Metric, Points, Potential, Scalars};
 use crate::nn::{array_to_tensor, device_error, traced, Taped, TensorDevice};
@@ -269,15 +269,12 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
             ));
         }
         let cond_points = cond.map(|c| repeat_rows(c, batch, nodes)).transpose()?;
-        // Every input feeds positions and velocities: the second use gets a fresh tape so each
+        let inputs = stack_inputs(x, y, params, self.dim(), self.num_params())?;
+        // The inputs feed positions and velocities: the second use gets a fresh tape so each
         // upstream op runs once in the backward pass.
-        let (x2, y2, params2) = (
-            x.retaped::<Taped<D>>(),
-            y.retaped::<Taped<D>>(),
-            params.retaped::<Taped<D>>(),
-        );
-        let q = self.positions.apply(x, y, params)?;
-        let v = self.velocities.apply(x2, y2, params2)?;
+        let inputs_again = inputs.retaped::<Taped<D>>();
+        let q = self.positions.apply_stacked(inputs)?;
+        let v = self.velocities.apply_stacked(inputs_again)?;
         let per_point = match self.kind {
             ActionKind::Lagrangian => lagrangian.value(q, v, cond_points.as_ref())?,
             ActionKind::SquaredGeodesic => {
@@ -290,7 +287,10 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
                 if lagrangian.potential.is_zero() {
                     crate::lagrangian::forward_tape(speed, q_for_potential)
                 } else {
-                    speed - lagrangian.potential.value(q_for_potential, cond_points.as_ref())?
+                    speed
+                        - lagrangian
+                            .potential
+                            .value(q_for_potential, cond_points.as_ref())?
                 }
             }
         };
@@ -375,7 +375,9 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
             x: array_to_tensor(dev, x, "path start points")?,
             y: array_to_tensor(dev, y, "path end points")?,
             params: array_to_tensor(dev, params, "spline parameters")?,
-            cond: cond.map(|c| array_to_tensor(dev, c, "path condition")).transpose()?,
+            cond: cond
+                .map(|c| array_to_tensor(dev, c, "path condition"))
+                .transpose()?,
         })
     }
 }
@@ -418,7 +420,11 @@ fn composite_gauss_legendre(segments: usize, per_segment: usize) -> (Vec<f64>, V
 }
 
 /// Each row of `cond` (`[B, c]`) repeated `times` times in a row: `[B·times, c]`.
-fn repeat_rows<D: TensorDevice<f32>>(cond: &Condition<D>, batch: usize, times: usize) -> Result<Condition<D>> {
+fn repeat_rows<D: TensorDevice<f32>>(
+    cond: &Condition<D>,
+    batch: usize,
+    times: usize,
+) -> Result<Condition<D>> {
     let (rows, width) = *cond.shape();
     if rows != batch {
         return Err(Error::shape(

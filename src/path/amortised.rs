@@ -8,8 +8,8 @@ use super::action::SplineAction;
 use crate::error::{Error, Result};
 use crate::lagrangian::{Lagrangian, Metric, Potential};
 use crate::nn::{
-    array_to_tensor, check_loss, tensor_to_array, traced, Activation, Adam, AdamConfig, Mlp, Param, TensorDevice,
-    Trainable,
+    array_to_tensor, check_loss, tensor_to_array, traced, Activation, Adam, AdamConfig, Mlp, Param,
+    TensorDevice, Trainable,
 };
 
 /// Settings of [`SplineAmortiser`]; the defaults are the reference's (NLOT §4).
@@ -199,9 +199,9 @@ impl<D: TensorDevice<f32>> SplineAmortiser<D> {
         let mut grads = loss.backward();
         let gradients: Vec<Param<D>> = self.net.gradients(&mut grads)?;
         // Parameters run weight, bias per layer; flax's tree order puts the first layer's bias first.
-        let first_bias_grad_norm = gradients
-            .get(1)
-            .map_or(0.0, |g| (g.clone().square().sum::<Rank0, _>().as_vec()[0] as f64).sqrt());
+        let first_bias_grad_norm = gradients.get(1).map_or(0.0, |g| {
+            (g.clone().square().sum::<Rank0, _>().as_vec()[0] as f64).sqrt()
+        });
         let stats = self.adam.step_with(&mut self.net, &gradients)?;
         Ok(AmortiserStep {
             loss: value,
@@ -278,7 +278,8 @@ impl<D: TensorDevice<f32>> SplineAmortiser<D> {
         if let Some(c) = &pairs.cond {
             parts.push(c.view());
         }
-        let joined = concatenate(Axis(1), &parts).map_err(|e| Error::shape("amortiser input", "", e.to_string()))?;
+        let joined =
+            concatenate(Axis(1), &parts).map_err(|e| Error::shape("amortiser input", "", e.to_string()))?;
         array_to_tensor(self.action.device(), &joined, "amortiser input")
     }
 }

@@ -140,7 +140,7 @@ impl CubicSplinePath {
         if i >= 1 {
             row[i - 1] += value_left;
         }
-        if i + 1 <= self.knots - 2 {
+        if i < self.knots - 2 {
             row[i] += value_right;
         }
         row
@@ -287,7 +287,9 @@ fn natural_curvature_map(knots: usize) -> Array2<f64> {
         solution.row_mut(i).assign(&(row / diag[i]));
     }
     let mut curvature = Array2::zeros((knots, n));
-    curvature.slice_mut(ndarray::s![1..knots - 1, ..]).assign(&solution);
+    curvature
+        .slice_mut(ndarray::s![1..knots - 1, ..])
+        .assign(&solution);
     curvature
 }
 
@@ -349,16 +351,20 @@ impl LinearMap {
 
     /// Copies the map onto `dev` as a [`PathEvaluator`] that adds `offset` to every output entry.
     pub fn to_device<D: TensorDevice<f32>>(&self, dev: &D, offset: f32) -> Result<PathEvaluator<D>> {
-        let upload = |m: &Array2<f64>| {
-            dev.try_tensor_from_vec(m.iter().map(|&v| v as f32).collect(), m.dim())
-                .map_err(device_error)
-        };
+        // One matrix for the stacked input row [params | x | y]: a single matrix product per batch.
+        let stacked = ndarray::concatenate(
+            ndarray::Axis(0),
+            &[self.from_params.view(), self.from_x.view(), self.from_y.view()],
+        )
+        .map_err(|e| Error::shape("LinearMap::to_device", "matching column counts", e.to_string()))?;
+        let matrix = dev
+            .try_tensor_from_vec(stacked.iter().map(|&v| v as f32).collect(), stacked.dim())
+            .map_err(device_error)?;
         Ok(PathEvaluator {
             dim: self.dim,
             points: self.points,
-            from_x: upload(&self.from_x)?,
-            from_y: upload(&self.from_y)?,
-            from_params: upload(&self.from_params)?,
+            num_params: self.from_params.nrows(),
+            matrix,
             offset,
         })
     }
@@ -371,9 +377,9 @@ impl LinearMap {
 pub struct PathEvaluator<D: TensorDevice<f32>> {
     dim: usize,
     points: usize,
-    from_x: Tensor<(usize, usize), f32, D>,
-    from_y: Tensor<(usize, usize), f32, D>,
-    from_params: Tensor<(usize, usize), f32, D>,
+    num_params: usize,
+    /// `[num_params + 2·dim, points·dim]`, acting on the row `[params | x | y]`.
+    matrix: Tensor<(usize, usize), f32, D>,
     offset: f32,
 }
 
@@ -385,25 +391,58 @@ impl<D: TensorDevice<f32>> PathEvaluator<D> {
 
     /// Number of parameters per path it expects.
     pub fn num_params(&self) -> usize {
-        self.from_params.shape().0
+        self.num_params
     }
 
     /// The path derivative at the evaluator's times for every path, `[B·points, d]`, carrying the
     /// tapes of all three inputs. Errors if the shapes disagree with the family.
     pub fn apply(&self, x: Points<D>, y: Points<D>, params: Points<D>) -> Result<Points<D>> {
-        let b = x.shape().0;
-        let (d, n) = (self.dim, self.num_params());
-        if b == 0 || x.shape().1 != d || *y.shape() != (b, d) || *params.shape() != (b, n) {
+        self.apply_stacked(stack_inputs(x, y, params, self.dim, self.num_params)?)
+    }
+
+    /// Like [`PathEvaluator::apply`] on the stacked rows `[params | x | y]` (`[B, n + 2d]`, see
+    /// [`stack_inputs`]), so several evaluators can share one concatenation.
+    pub fn apply_stacked(&self, inputs: Points<D>) -> Result<Points<D>> {
+        let (b, width) = *inputs.shape();
+        if b == 0 || width != self.matrix.shape().0 {
             return Err(Error::shape(
-                "PathEvaluator::apply",
-                format!("x [B, {d}], y [B, {d}], params [B, {n}] with B > 0"),
-                format!("x {:?}, y {:?}, params {:?}", x.shape(), y.shape(), params.shape()),
+                "PathEvaluator::apply_stacked",
+                format!("[B, {}] with B > 0", self.matrix.shape().0),
+                format!("{:?}", inputs.shape()),
             ));
         }
-        let flat = params.matmul(self.from_params.clone())
-            + x.matmul(self.from_x.clone())
-            + y.matmul(self.from_y.clone());
-        let flat = if self.offset != 0.0 { flat + self.offset } else { flat };
-        Ok(flat.reshape_like(&(b * self.points, d)))
+        let flat = inputs.matmul(self.matrix.clone());
+        let flat = if self.offset != 0.0 {
+            flat + self.offset
+        } else {
+            flat
+        };
+        Ok(flat.reshape_like(&(b * self.points, self.dim)))
     }
+}
+
+/// The rows `[params | x | y]` (`[B, n + 2d]`) a [`PathEvaluator`] acts on, carrying all three tapes;
+/// errors unless `x`, `y` are `[B, dim]` and `params` `[B, num_params]` with `B > 0`.
+pub fn stack_inputs<D: TensorDevice<f32>>(
+    x: Points<D>,
+    y: Points<D>,
+    params: Points<D>,
+    dim: usize,
+    num_params: usize,
+) -> Result<Points<D>> {
+    let b = x.shape().0;
+    if b == 0 || x.shape().1 != dim || *y.shape() != (b, dim) || *params.shape() != (b, num_params) {
+        return Err(Error::shape(
+            "spline path inputs",
+            format!("x [B, {dim}], y [B, {dim}], params [B, {num_params}] with B > 0"),
+            format!(
+                "x {:?}, y {:?}, params {:?}",
+                x.shape(),
+                y.shape(),
+                params.shape()
+            ),
+        ));
+    }
+    let stacked: Points<D> = (params, x).concat_along(Axis::<1>);
+    Ok((stacked, y).concat_along(Axis::<1>))
 }

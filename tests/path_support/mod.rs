@@ -45,7 +45,11 @@ pub enum Obstacle {
     /// `u = −|x|²`.
     Well { strength: f32 },
     /// `U = +M·exp(−|x − c|²/(2σ²))`: an attractive bump (the path is rewarded for passing by c).
-    Attractor { strength: f32, center: [f32; 2], sigma: f32 },
+    Attractor {
+        strength: f32,
+        center: [f32; 2],
+        sigma: f32,
+    },
 }
 
 impl Potential<Device> for Obstacle {
@@ -61,11 +65,16 @@ impl Potential<Device> for Obstacle {
                 (sigmoid_window(x1, -0.5, 0.5, temp) * sigmoid_window(x2, -0.5, 0.5, temp)) * (-strength)
             }
             Obstacle::Slit { strength, temp } => {
-                (sigmoid_window(x1, -0.1, 0.1, temp) * (sigmoid_window(x2, -0.25, 0.25, temp) - 1.0)) * strength
+                (sigmoid_window(x1, -0.1, 0.1, temp) * (sigmoid_window(x2, -0.25, 0.25, temp) - 1.0))
+                    * strength
             }
             Obstacle::Hill { strength } => (x1.square() + x2.square()).negate().exp() * (-strength),
             Obstacle::Well { strength } => (x1.square() + x2.square()) * (-strength),
-            Obstacle::Attractor { strength, center, sigma } => {
+            Obstacle::Attractor {
+                strength,
+                center,
+                sigma,
+            } => {
                 let r2 = (x1 - center[0]).square() + (x2 - center[1]).square();
                 (r2 * (-0.5 / (sigma * sigma))).exp() * strength
             }
@@ -87,7 +96,12 @@ impl Metric<Device> for CircleMetric {
     fn name(&self) -> String {
         "circle".into()
     }
-    fn squared_speed(&self, q: Points<Device>, v: Points<Device>, _c: Option<&Condition<Device>>) -> Result<Scalars<Device>> {
+    fn squared_speed(
+        &self,
+        q: Points<Device>,
+        v: Points<Device>,
+        _c: Option<&Condition<Device>>,
+    ) -> Result<Scalars<Device>> {
         let mut qc = columns(q);
         let mut vc = columns(v);
         let (q2, q1) = (qc.pop().unwrap(), qc.pop().unwrap());
