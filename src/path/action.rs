@@ -110,8 +110,8 @@ pub fn gauss_legendre(n: usize) -> (Vec<f64>, Vec<f64>) {
 /// parameters, the end points and anything inside the Lagrangian (a learned metric, say).
 ///
 /// Everything that does not depend on the path (the spline evaluation matrices, the quadrature
-/// weights) is computed once here, so a batch evaluation is three matrix products for positions,
-/// three for velocities, one Lagrangian call on all `B·T` points and a weighted row sum.
+/// weights) is computed once here, so a batch evaluation is one matrix product for positions, one
+/// for velocities, one Lagrangian call on all `B·T` points and a weighted row sum.
 ///
 /// ```
 /// use lagrangian_ot::lagrangian::Lagrangian;

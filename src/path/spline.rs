@@ -6,7 +6,8 @@
 //! the residual's values at the interior knots, so `params = 0` is the straight line at constant
 //! speed. Since `r` depends linearly on those values, position, velocity and acceleration at any fixed
 //! set of times are linear maps of `(x, y, params)`; [`CubicSplinePath::linear_map`] precomputes them
-//! (in `f64`, stored as `f32`) and [`PathEvaluator`] applies them to a batch as three matrix products.
+//! (in `f64`, stored as `f32`) and [`PathEvaluator`] applies them to a batch as one matrix product
+//! on the stacked rows `[params | x | y]`.
 
 use dfdx::prelude::*;
 use ndarray::{Array1, Array2, Array3, ArrayView1, ArrayView2};

@@ -4,7 +4,7 @@
 
 use dfdx::prelude::*;
 use lagrangian_ot::device::Device;
-use lagrangian_ot::lagrangian::{forward_tape, Condition, Metric, Points, Potential, Scalars};
+use lagrangian_ot::lagrangian::{Condition, Metric, Points, Potential, Scalars};
 use lagrangian_ot::nn::Taped;
 use lagrangian_ot::Result;
 use ndarray::{Array2, Array3};
@@ -131,9 +131,4 @@ impl Metric<Device> for CircleMetric {
         }
         Ok(out)
     }
-}
-
-/// Keeps an input's tape when a potential ignores it (used by potentials that are constant).
-pub fn keep_tape(result: Scalars<Device>, unused: Points<Device>) -> Scalars<Device> {
-    forward_tape(result, unused)
 }
