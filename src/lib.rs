@@ -18,6 +18,7 @@ pub mod lagrangian;
 pub mod metrics;
 pub mod nn;
 pub mod optim;
+pub mod path;
 pub mod plot;
 pub mod prelude;
 pub mod progress;
