@@ -10,6 +10,9 @@ use crate::device::SeededRng;
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2, Zip};
 
+/// The solver's current amortised map x ↦ T(x), lent to [`TransportCost::observe`].
+pub type MapFn<'a> = dyn Fn(&Array2<f32>) -> Result<Array2<f32>> + 'a;
+
 /// A ground cost between points of the same space, evaluated on paired rows.
 pub trait TransportCost {
     /// Dimension of the points.
@@ -24,9 +27,10 @@ pub trait TransportCost {
     fn prepare(&mut self, _rng: &mut SeededRng, _source: &Measure, _target: &Measure) -> Result<()> {
         Ok(())
     }
-    /// Called after every dual step with the batch and its c-transform targets, so a cost that
-    /// learns (amortised geodesics) can take its own step. `step` counts from 0.
-    fn observe(&mut self, _step: usize, _x: &Array2<f32>, _y: &Array2<f32>) -> Result<()> {
+    /// Called after every dual step with the batch, its c-transform targets and the current
+    /// amortised map, so a cost that learns (amortised geodesics) can take its own steps.
+    /// `step` counts from 0.
+    fn observe(&mut self, _step: usize, _x: &Array2<f32>, _y: &Array2<f32>, _map: &MapFn<'_>) -> Result<()> {
         Ok(())
     }
     /// Paths between paired rows for drawing, `points` positions each (default: straight lines).

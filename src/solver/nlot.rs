@@ -328,7 +328,11 @@ impl<C: TransportCost> Nlot<C> {
 
             let dual = dual_step(&dev, &mut g, &mut adam_g, &refined, &y, step)?;
             let map_loss = map_step(&dev, &mut t, &mut adam_t, &x, &refined.y, step)?;
-            model.cost.observe(step, &x, &refined.y)?;
+            model
+                .cost
+                .observe(step, &x, &refined.y, &|points: &Array2<f32>| {
+                    apply_map(&t, points)
+                })?;
 
             let h = &mut model.history;
             h.dual_objective.push(dual);
