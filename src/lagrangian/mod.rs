@@ -9,6 +9,31 @@
 //! Sign convention (as in the NLOT paper): a path pays −U at each point, so obstacles have U ≤ 0
 //! where they stand.
 
+mod anneal;
+mod bounds;
+mod closure;
+mod draw;
+mod givens;
+mod kde;
+mod mixture;
+mod obstacles;
+mod ops;
+mod riemannian;
+
+pub use anneal::{Annealing, NLOT_ANNEALING_STEPS};
+pub use bounds::Bounds;
+pub use closure::{FnMetric, FnPotential};
+pub use draw::{LagrangianPlot, DEFAULT_RESOLUTION};
+pub use givens::{Eigenvalues, GivensMetric, GivensMetricBuilder};
+pub use kde::{KdeConditioning, KdePotential, KdePotentialBuilder};
+pub use mixture::Mixture;
+pub use obstacles::{Obstacle, ObstacleShape};
+pub use ops::{
+    column, columns, constant_rows, select_columns, matrix_from_quadratic_form, softplus, stack_columns, weighted_square_distance,
+    window, xy, Tensor2Const,
+};
+pub use riemannian::{CheapDirection, ScarvelisMetric, SCARVELIS_EPSILON};
+
 use crate::error::{Error, Result};
 use crate::nn::{Taped, Tensor2, TensorDevice};
 use dfdx::prelude::*;
@@ -35,6 +60,10 @@ pub trait Metric<D: TensorDevice<f32>>: Send + Sync {
     fn is_euclidean(&self) -> bool {
         false
     }
+    /// The domain this metric is meant for (drawing, clipping), if it has one.
+    fn bounds(&self) -> Option<Bounds> {
+        None
+    }
 }
 
 /// The potential part U(q | x); the Lagrangian subtracts it.
@@ -46,6 +75,10 @@ pub trait Potential<D: TensorDevice<f32>>: Send + Sync {
     /// Whether U is identically zero (lets the action skip it).
     fn is_zero(&self) -> bool {
         false
+    }
+    /// The domain this potential is meant for (drawing, clipping), if it has one.
+    fn bounds(&self) -> Option<Bounds> {
+        None
     }
 }
 
