@@ -64,7 +64,8 @@ impl Annealing {
     /// (M, τ) at iteration `it`.
     pub fn at(&self, it: usize) -> (f32, f32) {
         let s = self.progress(it);
-        let lerp = |(a, b): (f32, f32)| a + (b - a) * s;
+        // Exact at both ends (s = 0 gives the start, s = 1 the final value).
+        let lerp = |(a, b): (f32, f32)| a * (1.0 - s) + b * s;
         (lerp(self.strength), lerp(self.temperature))
     }
 
