@@ -12,7 +12,13 @@ use ndarray::{array, Array2};
 
 fn at(p: &Obstacle, q: [f32; 2]) -> f32 {
     let dev = default_device(0);
-    potential_at(p, &dev, &Array2::from_shape_vec((1, 2), q.to_vec()).unwrap(), None).unwrap()[0]
+    potential_at(
+        p,
+        &dev,
+        &Array2::from_shape_vec((1, 2), q.to_vec()).unwrap(),
+        None,
+    )
+    .unwrap()[0]
 }
 
 fn close(got: f32, want: f32, tol: f32) {
@@ -47,7 +53,11 @@ fn nlot_spot_values_at_final_constants() {
 fn hota_softplus_obstacles_match_hand_computation() {
     let softplus = |z: f32| (1.0 + z.exp()).ln();
     let stunnel = Obstacle::new(ObstacleShape::HotaSTunnel);
-    close(at(&stunnel, [5.0, 6.0]), -(90.0 + softplus(90.0 - 20.0 * 100.0 - 144.0)), 1e-3);
+    close(
+        at(&stunnel, [5.0, 6.0]),
+        -(90.0 + softplus(90.0 - 20.0 * 100.0 - 144.0)),
+        1e-3,
+    );
     // 20·0.5² + 1 = 6 → softplus(84) for the first ellipse.
     close(at(&stunnel, [5.5, 7.0]), -84.0, 1e-3);
     let vneck = Obstacle::new(ObstacleShape::HotaVNeck);
@@ -105,7 +115,8 @@ fn check_gradient(p: &Obstacle, q: Array2<f32>, h: f32, tol: f32) {
             plus[[r, c]] += h;
             let mut minus = q.clone();
             minus[[r, c]] -= h;
-            let fd = (potential_at(p, &dev, &plus, None).unwrap()[r] - potential_at(p, &dev, &minus, None).unwrap()[r])
+            let fd = (potential_at(p, &dev, &plus, None).unwrap()[r]
+                - potential_at(p, &dev, &minus, None).unwrap()[r])
                 / (2.0 * h);
             let ad = g[r * q.ncols() + c];
             assert!(
@@ -121,14 +132,25 @@ fn check_gradient(p: &Obstacle, q: Array2<f32>, h: f32, tol: f32) {
 fn gradients_match_finite_differences() {
     use ObstacleShape::*;
     // Points on the walls, where the gradients are large and non-trivial.
-    let soft = |shape| Obstacle::new(shape).with_temperature(0.1).unwrap().with_strength(1.0).unwrap();
+    let soft = |shape| {
+        Obstacle::new(shape)
+            .with_temperature(0.1)
+            .unwrap()
+            .with_strength(1.0)
+            .unwrap()
+    };
     check_gradient(&soft(Box), array![[0.45f32, 0.1], [-0.52, 0.48]], 1e-3, 2e-2);
     check_gradient(&soft(Slit), array![[0.08f32, 0.3], [-0.1, 0.2]], 1e-3, 2e-2);
     check_gradient(&Obstacle::new(Hill), array![[0.3f32, -0.7]], 1e-3, 1e-2);
     check_gradient(&Obstacle::new(Well), array![[0.3f32, -0.7]], 1e-3, 1e-2);
     check_gradient(&soft(GmmDiscs), array![[6.0f32, 7.4], [-5.0, -6.2]], 1e-3, 2e-2);
     check_gradient(&soft(VNeck), array![[0.2f32, 0.9]], 1e-3, 2e-2);
-    check_gradient(&Obstacle::new(STunnel).with_temperature(50.0).unwrap(), array![[4.0f32, 4.0]], 1e-2, 2e-2);
+    check_gradient(
+        &Obstacle::new(STunnel).with_temperature(50.0).unwrap(),
+        array![[4.0f32, 4.0]],
+        1e-2,
+        2e-2,
+    );
     check_gradient(&soft(BabyMaze), array![[-0.35f32, 0.2], [0.42, -0.1]], 1e-3, 2e-2);
     check_gradient(&Obstacle::new(HotaSTunnel), array![[5.0f32, 13.0]], 1e-2, 2e-2);
     check_gradient(&Obstacle::new(HotaVNeck), array![[0.1f32, 1.2]], 1e-3, 2e-2);
@@ -138,21 +160,29 @@ fn gradients_match_finite_differences() {
 fn mixture_is_the_weighted_sum_of_its_parts() {
     let dev = default_device(0);
     let q = array![[0.1f32, 0.2], [0.45, -0.3], [1.2, 0.9]];
-    let (a, b) = (Obstacle::new(ObstacleShape::Box), Obstacle::new(ObstacleShape::Hill));
+    let (a, b) = (
+        Obstacle::new(ObstacleShape::Box),
+        Obstacle::new(ObstacleShape::Hill),
+    );
     let mix = Mixture::new().with(2.0, a.clone()).with(-0.5, b.clone());
     let got = potential_at(&mix, &dev, &q, None).unwrap();
-    let want = potential_at(&a, &dev, &q, None).unwrap() * 2.0 - potential_at(&b, &dev, &q, None).unwrap() * 0.5;
+    let want =
+        potential_at(&a, &dev, &q, None).unwrap() * 2.0 - potential_at(&b, &dev, &q, None).unwrap() * 0.5;
     for (g, w) in got.iter().zip(want.iter()) {
         close(*g, *w, 1e-7);
     }
-    assert_eq!(Potential::<Device>::bounds(&mix), Some(Bounds::cube(-1.5, 1.5, 2).unwrap()));
+    assert_eq!(
+        Potential::<Device>::bounds(&mix),
+        Some(Bounds::cube(-1.5, 1.5, 2).unwrap())
+    );
 }
 
 #[test]
 fn typed_errors_for_bad_input() {
     let dev: Device = default_device(0);
     let wrong = array_to_tensor(&dev, &array![[0.0f32, 0.0, 0.0]], "q").unwrap();
-    let err = Potential::<Device>::value(&Obstacle::new(ObstacleShape::Box), traced(&wrong), None).unwrap_err();
+    let err =
+        Potential::<Device>::value(&Obstacle::new(ObstacleShape::Box), traced(&wrong), None).unwrap_err();
     assert!(matches!(err, Error::Shape { .. }), "{err}");
     assert!(matches!(
         Obstacle::new(ObstacleShape::Box).with_temperature(0.0),
@@ -162,12 +192,18 @@ fn typed_errors_for_bad_input() {
         Obstacle::new(ObstacleShape::Box).with_strength(f32::NAN),
         Err(Error::InvalidArgument(_))
     ));
-    assert!(matches!(Obstacle::from_name("pyramid"), Err(Error::InvalidArgument(_))));
+    assert!(matches!(
+        Obstacle::from_name("pyramid"),
+        Err(Error::InvalidArgument(_))
+    ));
     assert!(matches!(Obstacle::ball(0, 1.0), Err(Error::InvalidArgument(_))));
     let nan = array![[f32::NAN, 0.0]];
     assert!(matches!(
         potential_at(&Obstacle::new(ObstacleShape::Box), &dev, &nan, None),
         Err(Error::NonFinite(_))
     ));
-    assert_eq!(Obstacle::from_name("gsb_vneck").unwrap().shape(), ObstacleShape::VNeck);
+    assert_eq!(
+        Obstacle::from_name("gsb_vneck").unwrap().shape(),
+        ObstacleShape::VNeck
+    );
 }

@@ -74,7 +74,9 @@ impl Annealing {
         let (m, tau) = self.at(it);
         obstacle.set_strength(m)?;
         obstacle.set_temperature(tau).map_err(|e| match e {
-            Error::InvalidArgument(msg) => Error::InvalidArgument(format!("annealing at iteration {it}: {msg}")),
+            Error::InvalidArgument(msg) => {
+                Error::InvalidArgument(format!("annealing at iteration {it}: {msg}"))
+            }
             other => other,
         })
     }

@@ -31,7 +31,11 @@ impl Bounds {
                 format!("{} and {}", lo.len(), hi.len()),
             ));
         }
-        if !lo.iter().zip(&hi).all(|(l, h)| l.is_finite() && h.is_finite() && l < h) {
+        if !lo
+            .iter()
+            .zip(&hi)
+            .all(|(l, h)| l.is_finite() && h.is_finite() && l < h)
+        {
             return Err(Error::InvalidArgument(format!(
                 "bounds need finite lo < hi per coordinate, got lo {lo:?}, hi {hi:?}"
             )));
@@ -84,9 +88,10 @@ impl Bounds {
     /// Whether every row of `q` lies in the box (boundary included).
     pub fn contains_all(&self, q: &Array2<f32>) -> bool {
         q.ncols() == self.dim()
-            && q
-                .rows()
-                .into_iter()
-                .all(|row| row.iter().enumerate().all(|(k, v)| (self.lo[k]..=self.hi[k]).contains(v)))
+            && q.rows().into_iter().all(|row| {
+                row.iter()
+                    .enumerate()
+                    .all(|(k, v)| (self.lo[k]..=self.hi[k]).contains(v))
+            })
     }
 }

@@ -4,7 +4,7 @@
 //! The closures receive batches `[M, d]` carrying a tape and return one value per row; build them
 //! from dfdx operations and the helpers [`super::xy`], [`super::column`], [`super::window`],
 //! [`super::weighted_square_distance`]. A tensor used twice in a formula is read the second time
-//! through `.retaped::<Taped<_>>()` (same values, empty tape), or split with [`super::xy`].
+//! through [`super::reuse`] (same values, empty tape), or split with [`super::xy`].
 //! Both types are boxed (`Arc<dyn Fn>`), so their type can be named in a notebook.
 
 use std::sync::Arc;
@@ -108,13 +108,13 @@ impl<D: TensorDevice<f32>> Potential<D> for FnPotential<D> {
 /// drawing and alignment scores work for any closure.
 ///
 /// ```
-/// use lagrangian_ot::lagrangian::{xy, FnMetric, Metric, Points};
+/// use lagrangian_ot::lagrangian::{reuse, xy, FnMetric, Metric, Points};
 /// let dev = lagrangian_ot::device::default_device(0);
 /// // A = diag(1 + x², 1): moving sideways costs more away from the y axis.
 /// let metric = FnMetric::matrix("stretch", 2, &dev, |q: Points<_>| {
 ///     let (x, y) = xy(q)?;
 ///     let zero = y * 0.0;
-///     Ok(vec![x.square() + 1.0, zero.retaped(), zero.retaped(), zero + 1.0])
+///     Ok(vec![x.square() + 1.0, reuse(&zero), reuse(&zero), zero + 1.0])
 /// });
 /// let a = metric.matrix_at(&ndarray::array![[2.0f32, 0.0]], None)?;
 /// assert!((a[[0, 0, 0]] - 5.0).abs() < 1e-5 && (a[[0, 1, 1]] - 1.0).abs() < 1e-5);
@@ -221,7 +221,9 @@ impl<D: TensorDevice<f32> + Send + Sync> Metric<D> for FnMetric<D> {
         Ok(s)
     }
     fn matrix_at(&self, q: &Array2<f32>, cond: Option<&Array2<f32>>) -> Result<Array3<f32>> {
-        matrix_from_quadratic_form(&self.dev, self.dim, q, cond, |q, v, c| self.squared_speed(q, v, c))
+        matrix_from_quadratic_form(&self.dev, self.dim, q, cond, |q, v, c| {
+            self.squared_speed(q, v, c)
+        })
     }
     fn bounds(&self) -> Option<Bounds> {
         self.bounds.clone()

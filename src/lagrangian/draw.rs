@@ -63,14 +63,17 @@ impl LagrangianPlot {
 
     /// Overlays a point cloud `[N, d]` (first two coordinates) with a legend label.
     pub fn samples(mut self, points: &Array2<f32>, label: &str) -> Self {
-        self.overlays.push(Overlay::Samples(first_two(points), label.to_string()));
+        self.overlays
+            .push(Overlay::Samples(first_two(points), label.to_string()));
         self
     }
 
     /// Overlays paths, each `[T, d]` (first two coordinates), in one colour.
     pub fn paths(mut self, paths: &[Array2<f32>], label: &str) -> Self {
-        self.overlays
-            .push(Overlay::Paths(paths.iter().map(first_two).collect(), label.to_string()));
+        self.overlays.push(Overlay::Paths(
+            paths.iter().map(first_two).collect(),
+            label.to_string(),
+        ));
         self
     }
 
@@ -132,7 +135,13 @@ fn first_two(x: &Array2<f32>) -> Array2<f32> {
     if x.ncols() >= 2 {
         x.slice(s![.., 0..2]).to_owned()
     } else {
-        Array2::from_shape_fn((x.nrows(), 2), |(r, c)| if c == 0 && x.ncols() == 1 { x[[r, 0]] } else { 0.0 })
+        Array2::from_shape_fn((x.nrows(), 2), |(r, c)| {
+            if c == 0 && x.ncols() == 1 {
+                x[[r, 0]]
+            } else {
+                0.0
+            }
+        })
     }
 }
 
@@ -157,14 +166,18 @@ fn cheap_direction(a: f32, b: f32, c: f32) -> [f32; 2] {
     let mean = 0.5 * (a + c);
     let radius = (0.25 * (a - c) * (a - c) + b * b).sqrt();
     let (small, large) = (mean - radius, mean + radius);
-    if !(large > 0.0) || radius <= 1e-12 * large.abs() {
+    if large.is_nan() || large <= 0.0 || radius <= 1e-12 * large {
         return [0.0, 0.0];
     }
     // (A − λ I) u = 0: both rows give a candidate; the longer one is the stable choice.
     let first = [b, small - a];
     let second = [small - c, b];
     let norm = |v: [f32; 2]| (v[0] * v[0] + v[1] * v[1]).sqrt();
-    let u = if norm(first) >= norm(second) { first } else { second };
+    let u = if norm(first) >= norm(second) {
+        first
+    } else {
+        second
+    };
     let anisotropy = (1.0 - small / large).clamp(0.0, 1.0);
     let n = norm(u);
     [u[0] / n * anisotropy, u[1] / n * anisotropy]
@@ -211,10 +224,16 @@ impl<M: Metric<Device>, P: Potential<Device>> Lagrangian<M, P> {
     fn draw(&self, bounds: &Bounds, resolution: usize, cond: Option<&[f32]>) -> Result<LagrangianPlot> {
         let dim = self.metric.dim();
         if bounds.dim() != dim {
-            return Err(Error::shape("Lagrangian::plot_on bounds", format!("{dim}-D"), format!("{}-D", bounds.dim())));
+            return Err(Error::shape(
+                "Lagrangian::plot_on bounds",
+                format!("{dim}-D"),
+                format!("{}-D", bounds.dim()),
+            ));
         }
         if resolution < 2 {
-            return Err(Error::InvalidArgument(format!("resolution must be at least 2, got {resolution}")));
+            return Err(Error::InvalidArgument(format!(
+                "resolution must be at least 2, got {resolution}"
+            )));
         }
         let repeat = |n: usize| cond.map(|c| Array2::from_shape_fn((n, c.len()), |(_, k)| c[k]));
         let penalty = if self.potential.is_zero() {
@@ -223,14 +242,19 @@ impl<M: Metric<Device>, P: Potential<Device>> Lagrangian<M, P> {
             let points = grid_points(bounds, resolution)?;
             let dev = default_device(0);
             let u = potential_at(&self.potential, &dev, &points, repeat(points.nrows()).as_ref())?;
-            Some(Array2::from_shape_fn((resolution, resolution), |(iy, ix)| -u[iy * resolution + ix]))
+            Some(Array2::from_shape_fn((resolution, resolution), |(iy, ix)| {
+                -u[iy * resolution + ix]
+            }))
         };
         let arrows = if self.metric.is_euclidean() {
             None
         } else {
             let points = grid_points(bounds, ARROWS_PER_SIDE)?;
             let a = self.metric.matrix_at(&points, repeat(points.nrows()).as_ref())?;
-            let (x, y) = (bounds.range(0).unwrap_or((0.0, 1.0)), bounds.range(1).unwrap_or((0.0, 1.0)));
+            let (x, y) = (
+                bounds.range(0).unwrap_or((0.0, 1.0)),
+                bounds.range(1).unwrap_or((0.0, 1.0)),
+            );
             let spacing = 0.8 * ((x.1 - x.0).min(y.1 - y.0) / ARROWS_PER_SIDE as f64) as f32;
             let mut starts = Array2::zeros((points.nrows(), 2));
             let mut vectors = Array2::zeros((points.nrows(), 2));

@@ -201,7 +201,8 @@ impl GivensMetricBuilder {
             Some(c) => {
                 if c == 0 || self.hidden.is_empty() {
                     return Err(Error::InvalidArgument(
-                        "a conditional Givens metric needs a positive condition width and a hidden layer".into(),
+                        "a conditional Givens metric needs a positive condition width and a hidden layer"
+                            .into(),
                     ));
                 }
                 MetricNet::Film(
@@ -302,7 +303,10 @@ impl<D: TensorDevice<f32>> GivensMetric<D> {
         let d = self.dim;
         let (min, max, temperature) = match self.eigenvalues {
             Eigenvalues::Budget {
-                min, max, temperature, ..
+                min,
+                max,
+                temperature,
+                ..
             } => (min, max, temperature),
             Eigenvalues::Fixed(_) => unreachable!("budget_eigenvalues is only called for the budget form"),
         };

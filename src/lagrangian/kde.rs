@@ -96,12 +96,11 @@ impl KdePotentialBuilder {
         if n == 0 || dim == 0 {
             return Err(Error::Empty("KdePotential: no samples".into()));
         }
-        for (what, v) in [
-            ("bandwidth", self.bandwidth),
-            ("epsilon", self.epsilon),
-        ] {
+        for (what, v) in [("bandwidth", self.bandwidth), ("epsilon", self.epsilon)] {
             if !(v.is_finite() && v > 0.0) {
-                return Err(Error::InvalidArgument(format!("KDE {what} must be positive, got {v}")));
+                return Err(Error::InvalidArgument(format!(
+                    "KDE {what} must be positive, got {v}"
+                )));
             }
         }
         if !self.alpha.is_finite() {
@@ -109,10 +108,8 @@ impl KdePotentialBuilder {
         }
         let samples = array_to_tensor(dev, &self.samples, "KDE samples")?;
         let samples_t = array_to_tensor(dev, &self.samples.t().to_owned(), "KDE samples")?;
-        let square_norms = dev.tensor_from_vec(
-            self.samples.rows().into_iter().map(|r| r.dot(&r)).collect(),
-            (n,),
-        );
+        let square_norms =
+            dev.tensor_from_vec(self.samples.rows().into_iter().map(|r| r.dot(&r)).collect(), (n,));
         let weights = match &self.conditioning {
             KdeConditioning::None => ConditionWeights::Uniform,
             KdeConditioning::Continuous { features, bandwidth } => {
@@ -130,16 +127,21 @@ impl KdePotentialBuilder {
                 }
                 ConditionWeights::Continuous {
                     features_t: array_to_tensor(dev, &features.t().to_owned(), "KDE conditions")?,
-                    square_norms: dev.tensor_from_vec(
-                        features.rows().into_iter().map(|r| r.dot(&r)).collect(),
-                        (n,),
-                    ),
+                    square_norms: dev
+                        .tensor_from_vec(features.rows().into_iter().map(|r| r.dot(&r)).collect(), (n,)),
                     bandwidth: *bandwidth,
                 }
             }
-            KdeConditioning::Categorical { labels, num_categories } => {
+            KdeConditioning::Categorical {
+                labels,
+                num_categories,
+            } => {
                 if labels.len() != n {
-                    return Err(Error::shape("KdePotential labels", format!("{n} labels"), labels.len().to_string()));
+                    return Err(Error::shape(
+                        "KdePotential labels",
+                        format!("{n} labels"),
+                        labels.len().to_string(),
+                    ));
                 }
                 if let Some(bad) = labels.iter().find(|&&l| l >= *num_categories) {
                     return Err(Error::InvalidArgument(format!(
@@ -183,8 +185,16 @@ impl KdePotentialBuilder {
 
 /// The bounding box of `x`, widened by `pad` on every side.
 fn padded_box(x: &Array2<f32>, pad: f32) -> Result<Bounds> {
-    let lo: Vec<f32> = x.columns().into_iter().map(|c| c.fold(f32::INFINITY, |a, &b| a.min(b)) - pad).collect();
-    let hi: Vec<f32> = x.columns().into_iter().map(|c| c.fold(f32::NEG_INFINITY, |a, &b| a.max(b)) + pad).collect();
+    let lo: Vec<f32> = x
+        .columns()
+        .into_iter()
+        .map(|c| c.fold(f32::INFINITY, |a, &b| a.min(b)) - pad)
+        .collect();
+    let hi: Vec<f32> = x
+        .columns()
+        .into_iter()
+        .map(|c| c.fold(f32::NEG_INFINITY, |a, &b| a.max(b)) + pad)
+        .collect();
     Bounds::new(lo, hi)
 }
 
@@ -286,31 +296,43 @@ impl<D: TensorDevice<f32>> KdePotential<D> {
                 let c = require_condition(cond, m, features_t.shape().0)?;
                 // The normalising constants of K_hx cancel in the ratio; only the 1e-8 floor sees
                 // them, so they are kept to match the reference.
-                let norm = (2.0 * std::f32::consts::PI * bandwidth * bandwidth).powf(-(features_t.shape().0 as f32) / 2.0);
+                let norm = (2.0 * std::f32::consts::PI * bandwidth * bandwidth)
+                    .powf(-(features_t.shape().0 as f32) / 2.0);
                 let k = Self::gaussian(c.clone(), features_t, square_norms, *bandwidth) * norm;
                 let total = k.clone().sum::<(usize,), Axis<1>>().clamp(1e-8, f32::MAX);
                 Ok(k / total.broadcast_like::<_, Axis<1>>(&(m, n)))
             }
-            ConditionWeights::Categorical { table, num_categories } => {
+            ConditionWeights::Categorical {
+                table,
+                num_categories,
+            } => {
                 let c = cond.ok_or_else(|| {
                     Error::InvalidArgument("this KDE potential is conditional: pass the labels".into())
                 })?;
                 let one_hot = one_hot_labels(c, m, *num_categories)?;
-                Ok(dev.tensor_from_vec(one_hot, (m, *num_categories)).matmul(table.clone()))
+                Ok(dev
+                    .tensor_from_vec(one_hot, (m, *num_categories))
+                    .matmul(table.clone()))
             }
         }
     }
 }
 
 /// Checks a continuous condition `[m, width]`.
-fn require_condition<'a, D: TensorDevice<f32>>(
-    cond: Option<&'a Condition<D>>,
+fn require_condition<D: TensorDevice<f32>>(
+    cond: Option<&Condition<D>>,
     m: usize,
     width: usize,
-) -> Result<&'a Condition<D>> {
-    let c = cond.ok_or_else(|| Error::InvalidArgument("this KDE potential is conditional: pass a condition".into()))?;
+) -> Result<&Condition<D>> {
+    let c = cond.ok_or_else(|| {
+        Error::InvalidArgument("this KDE potential is conditional: pass a condition".into())
+    })?;
     if *c.shape() != (m, width) {
-        return Err(Error::shape("KdePotential condition", format!("[{m}, {width}]"), format!("{:?}", c.shape())));
+        return Err(Error::shape(
+            "KdePotential condition",
+            format!("[{m}, {width}]"),
+            format!("{:?}", c.shape()),
+        ));
     }
     Ok(c)
 }
@@ -338,9 +360,7 @@ fn one_hot_labels<D: TensorDevice<f32>>(cond: &Condition<D>, m: usize, k: usize)
             v as usize
         } else {
             let row = &values[r * cols..(r + 1) * cols];
-            (0..cols)
-                .max_by(|&a, &b| row[a].total_cmp(&row[b]))
-                .unwrap_or(0)
+            (0..cols).max_by(|&a, &b| row[a].total_cmp(&row[b])).unwrap_or(0)
         };
         out[r * k + label] = 1.0;
     }
@@ -369,4 +389,3 @@ impl<D: TensorDevice<f32> + Send + Sync> Potential<D> for KdePotential<D> {
         Some(self.bounds.clone())
     }
 }
-

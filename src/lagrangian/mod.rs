@@ -29,8 +29,8 @@ pub use kde::{KdeConditioning, KdePotential, KdePotentialBuilder};
 pub use mixture::Mixture;
 pub use obstacles::{Obstacle, ObstacleShape};
 pub use ops::{
-    column, columns, constant_rows, select_columns, matrix_from_quadratic_form, softplus, stack_columns, weighted_square_distance,
-    window, xy, Tensor2Const,
+    column, columns, constant_rows, matrix_from_quadratic_form, reuse, select_columns, softplus,
+    stack_columns, weighted_square_distance, window, xy, Tensor2Const,
 };
 pub use riemannian::{CheapDirection, ScarvelisMetric, SCARVELIS_EPSILON};
 

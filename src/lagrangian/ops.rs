@@ -43,7 +43,10 @@ pub fn column<D: TensorDevice<f32>>(q: Points<D>, i: usize) -> Result<Scalars<D>
 /// Written as a product with a 0/1 selection matrix rather than dfdx's `slice`: in dfdx 0.13 the
 /// backward pass of `slice` overwrites the input's gradient instead of adding to it, so two slices
 /// of one tensor that overlap would silently lose gradient.
-pub fn select_columns<D: TensorDevice<f32>>(q: Points<D>, range: std::ops::Range<usize>) -> Result<Points<D>> {
+pub fn select_columns<D: TensorDevice<f32>>(
+    q: Points<D>,
+    range: std::ops::Range<usize>,
+) -> Result<Points<D>> {
     let d = q.shape().1;
     if range.start >= range.end || range.end > d {
         return Err(Error::shape(
@@ -95,6 +98,28 @@ pub fn xy<D: TensorDevice<f32>>(q: Points<D>) -> Result<(Scalars<D>, Scalars<D>)
     }
     let y = column(q.retaped::<Taped<D>>(), 1)?;
     Ok((column(q, 0)?, y))
+}
+
+/// A second handle on a taped tensor for a formula that uses it again: same values and id, empty
+/// tape, so the operations recorded before it run once in the backward pass (the original, used once
+/// elsewhere in the formula, carries them).
+///
+/// ```
+/// use dfdx::prelude::*;
+/// use lagrangian_ot::lagrangian::{reuse, xy};
+/// use lagrangian_ot::nn::traced;
+/// let dev = lagrangian_ot::device::default_device(0);
+/// let q_host = dev.tensor_from_vec(vec![3.0f32, 4.0], (1, 2));
+/// let q = traced(&q_host);
+/// let (x, y) = xy(q)?;
+/// let ratio = reuse(&x) / (x.square() + y.square()); // x / |q|²
+/// let grads = ratio.sum::<Rank0, _>().backward();
+/// // d/dx [x/(x²+y²)] = (y² − x²)/(x²+y²)² = 7/625.
+/// assert!((grads.get(&q_host).as_vec()[0] - 7.0 / 625.0).abs() < 1e-6);
+/// # Ok::<(), lagrangian_ot::Error>(())
+/// ```
+pub fn reuse<S: Shape, D: TensorDevice<f32>>(t: &Tensor<S, f32, D, Taped<D>>) -> Tensor<S, f32, D, Taped<D>> {
+    t.retaped::<Taped<D>>()
 }
 
 /// Stacks `d` columns `[M]` into a batch `[M, d]`, merging their tapes.
@@ -165,7 +190,7 @@ pub fn weighted_square_distance<D: TensorDevice<f32>>(
 /// use dfdx::prelude::*;
 /// use lagrangian_ot::lagrangian::window;
 /// let dev = lagrangian_ot::device::default_device(0);
-/// let s = dev.tensor(vec![0.0f32, 1.0]).retaped::<lagrangian_ot::nn::Taped<_>>();
+/// let s = dev.tensor_from_vec(vec![0.0f32, 1.0], (2,)).retaped::<lagrangian_ot::nn::Taped<_>>();
 /// let w = window(s, -0.5, 0.5, 0.01).as_vec();
 /// assert!((w[0] - 1.0).abs() < 1e-6 && w[1].abs() < 1e-6);
 /// ```
@@ -255,7 +280,11 @@ pub fn matrix_from_quadratic_form<D: TensorDevice<f32>>(
 }
 
 /// Checks that a potential or metric returned one value per point.
-pub(crate) fn check_scalars<D: TensorDevice<f32>>(context: &str, values: &Scalars<D>, m: usize) -> Result<()> {
+pub(crate) fn check_scalars<D: TensorDevice<f32>>(
+    context: &str,
+    values: &Scalars<D>,
+    m: usize,
+) -> Result<()> {
     if values.shape().0 == m {
         Ok(())
     } else {
