@@ -8,6 +8,21 @@
 //!
 //! Sign convention (as in the NLOT paper): a path pays −U at each point, so obstacles have U ≤ 0
 //! where they stand.
+//!
+//! Built-ins: the papers' obstacles ([`Obstacle`], annealed by [`Annealing`], summed by [`Mixture`]),
+//! the known metrics of NLOT's metric learning ([`ScarvelisMetric`]), learned metrics
+//! ([`GivensMetric`]: HTI's eigenvalue budget and NLOT's fixed eigenvalues), HTI's density potential
+//! ([`KdePotential`]), and closures ([`FnPotential`], [`FnMetric`]) for prototyping. Every
+//! Lagrangian draws itself ([`Lagrangian::plot`] → [`LagrangianPlot`]).
+//!
+//! ```
+//! use lagrangian_ot::lagrangian::{Lagrangian, Obstacle, ObstacleShape, ScarvelisMetric};
+//! use lagrangian_ot::plot::Plot;
+//! let lag = Lagrangian::new(ScarvelisMetric::circle(), Obstacle::new(ObstacleShape::Box));
+//! let x = ndarray::array![[-1.0f32, 0.1], [-1.1, -0.3]];
+//! assert!(lag.plot().samples(&x, "source").to_svg()?.starts_with("<svg"));
+//! # Ok::<(), lagrangian_ot::Error>(())
+//! ```
 
 mod anneal;
 mod bounds;

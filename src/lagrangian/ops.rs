@@ -209,6 +209,20 @@ pub fn softplus<D: TensorDevice<f32>>(z: Scalars<D>) -> Scalars<D> {
 /// A_ii = S(eᵢ), A_ij = (S(eᵢ + eⱼ) − S(eᵢ) − S(eⱼ))/2, all in one batched call of `form`.
 /// This is how every metric here answers `matrix_at` from its single `squared_speed` formula.
 /// The result is the symmetric part of A (the only part a quadratic form sees).
+///
+/// ```
+/// use dfdx::prelude::*;
+/// use lagrangian_ot::lagrangian::{forward_tape, matrix_from_quadratic_form, reuse, xy};
+/// let dev = lagrangian_ot::device::default_device(0);
+/// // S(v) = 2v₁² + 2v₁v₂ + 3v₂²  ⇒  A = [[2, 1], [1, 3]].
+/// let a = matrix_from_quadratic_form(&dev, 2, &ndarray::array![[0.0f32, 0.0]], None, |q, v, _| {
+///     let (a, b) = xy(v)?;
+///     let s = reuse(&a).square() * 2.0 + a * reuse(&b) * 2.0 + b.square() * 3.0;
+///     Ok(forward_tape(s, q))
+/// })?;
+/// assert_eq!(a.into_raw_vec_and_offset().0, vec![2.0, 1.0, 1.0, 3.0]);
+/// # Ok::<(), lagrangian_ot::Error>(())
+/// ```
 pub fn matrix_from_quadratic_form<D: TensorDevice<f32>>(
     dev: &D,
     dim: usize,
