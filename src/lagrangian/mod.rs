@@ -8,6 +8,46 @@
 //!
 //! Sign convention (as in the NLOT paper): a path pays −U at each point, so obstacles have U ≤ 0
 //! where they stand.
+//!
+//! Built-ins: the papers' obstacles ([`Obstacle`], annealed by [`Annealing`], summed by [`Mixture`]),
+//! the known metrics of NLOT's metric learning ([`ScarvelisMetric`]), learned metrics
+//! ([`GivensMetric`]: HTI's eigenvalue budget and NLOT's fixed eigenvalues), HTI's density potential
+//! ([`KdePotential`]), and closures ([`FnPotential`], [`FnMetric`]) for prototyping. Every
+//! Lagrangian draws itself ([`Lagrangian::plot`] → [`LagrangianPlot`]).
+//!
+//! ```
+//! use lagrangian_ot::lagrangian::{Lagrangian, Obstacle, ObstacleShape, ScarvelisMetric};
+//! use lagrangian_ot::plot::Plot;
+//! let lag = Lagrangian::new(ScarvelisMetric::circle(), Obstacle::new(ObstacleShape::Box));
+//! let x = ndarray::array![[-1.0f32, 0.1], [-1.1, -0.3]];
+//! assert!(lag.plot().samples(&x, "source").to_svg()?.starts_with("<svg"));
+//! # Ok::<(), lagrangian_ot::Error>(())
+//! ```
+
+mod anneal;
+mod bounds;
+mod closure;
+mod draw;
+mod givens;
+mod kde;
+mod mixture;
+mod obstacles;
+mod ops;
+mod riemannian;
+
+pub use anneal::{Annealing, NLOT_ANNEALING_STEPS};
+pub use bounds::Bounds;
+pub use closure::{FnMetric, FnPotential};
+pub use draw::{LagrangianPlot, DEFAULT_RESOLUTION};
+pub use givens::{Eigenvalues, GivensMetric, GivensMetricBuilder};
+pub use kde::{KdeConditioning, KdePotential, KdePotentialBuilder};
+pub use mixture::Mixture;
+pub use obstacles::{Obstacle, ObstacleShape};
+pub use ops::{
+    column, columns, constant_rows, matrix_from_quadratic_form, reuse, select_columns, softplus,
+    stack_columns, weighted_square_distance, window, xy, Tensor2Const,
+};
+pub use riemannian::{CheapDirection, ScarvelisMetric, SCARVELIS_EPSILON};
 
 use crate::error::{Error, Result};
 use crate::nn::{Taped, Tensor2, TensorDevice};
@@ -35,6 +75,10 @@ pub trait Metric<D: TensorDevice<f32>>: Send + Sync {
     fn is_euclidean(&self) -> bool {
         false
     }
+    /// The domain this metric is meant for (drawing, clipping), if it has one.
+    fn bounds(&self) -> Option<Bounds> {
+        None
+    }
 }
 
 /// The potential part U(q | x); the Lagrangian subtracts it.
@@ -46,6 +90,10 @@ pub trait Potential<D: TensorDevice<f32>>: Send + Sync {
     /// Whether U is identically zero (lets the action skip it).
     fn is_zero(&self) -> bool {
         false
+    }
+    /// The domain this potential is meant for (drawing, clipping), if it has one.
+    fn bounds(&self) -> Option<Bounds> {
+        None
     }
 }
 
