@@ -24,6 +24,8 @@ pub mod prelude;
 pub mod progress;
 pub mod solver;
 
+/// The dfdx version the tensors come from, re-exported so notebook closures can use its ops.
+pub use dfdx;
 pub use error::{Error, Result};
 /// The ndarray version this crate speaks, re-exported so notebooks need no second `:dep`.
 pub use ndarray;

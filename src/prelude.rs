@@ -4,6 +4,10 @@ pub use crate::data::{toy, AnchoredDataset, Condition, Measure};
 pub use crate::device::{default_device, rng, Device, SeededRng};
 pub use crate::error::{Error, Result};
 pub use crate::experiments::{reproduce, Report, RunConfig};
+pub use crate::lagrangian::{
+    Annealing, Bounds, Euclidean, FnMetric, FnPotential, GivensMetric, KdePotential, Lagrangian, Metric,
+    Mixture, NoPotential, Obstacle, ObstacleShape, Points, Potential, Scalars, ScarvelisMetric,
+};
 pub use crate::metrics::{
     chamfer, exact_ot, gaussian_w2, kde_log_likelihood, mmd, sinkhorn, sinkhorn_divergence, wasserstein2,
     GroundCost, SinkhornConfig,
@@ -13,7 +17,13 @@ pub use crate::nn::{
     Trainable,
 };
 pub use crate::optim::{Lbfgs, LbfgsConfig, LbfgsResult, LineSearch};
+pub use crate::path::{
+    ActionKind, CubicSplinePath, GeodesicConfig, GeodesicSolver, Geodesics, PathPairs, Quadrature,
+    SplineAction, SplineAmortiser, SplineAmortiserConfig,
+};
 pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
 pub use crate::progress::ProgressMode;
 pub use crate::quick_mode;
-pub use crate::solver::{ClipBox, Nlot, NlotModel, SquaredEuclidean, TransportCost};
+pub use crate::solver::{
+    AmortiserSchedule, LagrangianCost, Nlot, NlotModel, SquaredEuclidean, TransportCost,
+};

@@ -75,14 +75,25 @@ impl Bounds {
 
     /// Clips every row of `q` `[N, dim]` into the box, coordinate by coordinate.
     pub fn clip(&self, q: &Array2<f32>) -> Result<Array2<f32>> {
+        Ok(self.clip_with_mask(q)?.0)
+    }
+
+    /// Clips like [`Bounds::clip`] and also returns the derivative of the clip, coordinate by
+    /// coordinate: 1 where the value was inside the box, 0 where it was clamped (a gradient taken at
+    /// the clipped point passes through only where the mask is 1).
+    pub fn clip_with_mask(&self, q: &Array2<f32>) -> Result<(Array2<f32>, Array2<f32>)> {
         super::check_host_points("Bounds::clip", q, self.dim())?;
         let mut out = q.clone();
-        for mut row in out.rows_mut() {
-            for (k, v) in row.iter_mut().enumerate() {
-                *v = v.clamp(self.lo[k], self.hi[k]);
+        let mut inside = Array2::ones(q.dim());
+        for (mut row, mut mask) in out.rows_mut().into_iter().zip(inside.rows_mut()) {
+            for (k, (v, m)) in row.iter_mut().zip(mask.iter_mut()).enumerate() {
+                if *v < self.lo[k] || *v > self.hi[k] {
+                    *v = v.clamp(self.lo[k], self.hi[k]);
+                    *m = 0.0;
+                }
             }
         }
-        Ok(out)
+        Ok((out, inside))
     }
 
     /// Whether every row of `q` lies in the box (boundary included).

@@ -8,7 +8,7 @@
 use crate::data::Measure;
 use crate::device::SeededRng;
 use crate::error::{Error, Result};
-use ndarray::{Array1, Array2, Zip};
+use ndarray::{Array1, Array2};
 
 /// The solver's current amortised map x ↦ T(x), lent to [`TransportCost::observe`].
 pub type MapFn<'a> = dyn Fn(&Array2<f32>) -> Result<Array2<f32>> + 'a;
@@ -96,41 +96,4 @@ pub fn straight_lines(x: &Array2<f32>, y: &Array2<f32>, points: usize) -> Result
             })
         })
         .collect())
-}
-
-/// An axis-aligned box `[lo_j, hi_j]` points are clipped to (the c-transform's search domain).
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClipBox {
-    /// Lower corner.
-    pub lo: Vec<f32>,
-    /// Upper corner.
-    pub hi: Vec<f32>,
-}
-
-impl ClipBox {
-    /// The square `[lo, hi]^dim`.
-    pub fn square(dim: usize, lo: f32, hi: f32) -> Self {
-        ClipBox {
-            lo: vec![lo; dim],
-            hi: vec![hi; dim],
-        }
-    }
-
-    /// Clips every row into the box; also returns the mask of coordinates that were inside (where the
-    /// clip passes gradients through).
-    pub fn clip(&self, y: &Array2<f32>) -> (Array2<f32>, Array2<f32>) {
-        let mut clipped = y.clone();
-        let mut inside = Array2::ones(y.dim());
-        for (j, (&lo, &hi)) in self.lo.iter().zip(&self.hi).enumerate() {
-            Zip::from(clipped.column_mut(j))
-                .and(inside.column_mut(j))
-                .for_each(|v, m| {
-                    if *v < lo || *v > hi {
-                        *v = v.clamp(lo, hi);
-                        *m = 0.0;
-                    }
-                });
-        }
-        (clipped, inside)
-    }
 }

@@ -1,8 +1,9 @@
 //! The amortised c-transform: ŷ(x) = argmin_y c(x, y) − g(y), warm-started at a predicted map T(x)
 //! and refined by the batched L-BFGS (NLOT §3.2; reference settings in `LbfgsConfig::default()`).
 
-use super::cost::{ClipBox, TransportCost};
+use super::cost::TransportCost;
 use crate::error::Result;
+use crate::lagrangian::Bounds;
 use crate::nn::{HostMlp, Mlp, TensorDevice};
 use crate::optim::{Lbfgs, LbfgsResult};
 use ndarray::{Array1, Array2, Axis};
@@ -24,7 +25,7 @@ pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
     lbfgs: &Lbfgs,
     cost: &C,
     potential: &Mlp<D>,
-    bounds: Option<&ClipBox>,
+    bounds: Option<&Bounds>,
     x: &Array2<f32>,
     y0: Array2<f32>,
 ) -> Result<CTransformResult> {
@@ -33,7 +34,7 @@ pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
     let result = lbfgs.minimize_active(y0, |y, active| {
         let x_active = x.select(Axis(0), active);
         let (y_for_cost, inside) = match bounds {
-            Some(b) => b.clip(y),
+            Some(b) => b.clip_with_mask(y)?,
             None => (y.clone(), Array2::ones(y.dim())),
         };
         let (c, grad_c) = cost.cost_and_grad_y(&x_active, &y_for_cost)?;
@@ -41,7 +42,7 @@ pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
         Ok((c - g, grad_c * inside - grad_g))
     })?;
     let y = match bounds {
-        Some(b) => b.clip(&result.x).0,
+        Some(b) => b.clip(&result.x)?,
         None => result.x.clone(),
     };
     let value = cost.cost(x, &y)? - potential.value_and_gradient(&y)?.0;

@@ -11,7 +11,7 @@ pub mod ctransform;
 pub mod lagrangian_cost;
 pub mod nlot;
 
-pub use cost::{ClipBox, MapFn, SquaredEuclidean, TransportCost};
+pub use cost::{MapFn, SquaredEuclidean, TransportCost};
 pub use ctransform::{c_transform, CTransformResult};
 pub use lagrangian_cost::{AmortiserSchedule, LagrangianCost};
 pub use nlot::{Nlot, NlotBuilder, NlotHistory, NlotModel};

@@ -19,11 +19,12 @@
 //! # Ok::<(), lagrangian_ot::Error>(())
 //! ```
 
-use super::cost::{ClipBox, TransportCost};
+use super::cost::TransportCost;
 use super::ctransform::{c_transform, CTransformResult};
 use crate::data::Measure;
 use crate::device::{default_device, rng, Device};
 use crate::error::{Error, Result};
+use crate::lagrangian::Bounds;
 use crate::metrics::{exact_ot, sinkhorn, GroundCost, SinkhornConfig};
 use crate::nn::{
     array_to_tensor, check_loss, traced, Activation, Adam, AdamConfig, LrSchedule, Mlp, MlpBuilder,
@@ -71,7 +72,7 @@ pub struct NlotBuilder<C> {
     map: MlpBuilder,
     optimizer: Option<AdamConfig>,
     ctransform: LbfgsConfig,
-    bounds: Option<ClipBox>,
+    bounds: Option<Bounds>,
     batch_size: usize,
     iterations: usize,
     eval_every: usize,
@@ -148,7 +149,7 @@ impl<C: TransportCost> NlotBuilder<C> {
         self
     }
     /// Box the c-transform searches in (clip), as the reference's geometry bounds.
-    pub fn bounds(mut self, bounds: ClipBox) -> Self {
+    pub fn bounds(mut self, bounds: Bounds) -> Self {
         self.bounds = Some(bounds);
         self
     }
@@ -205,16 +206,12 @@ impl<C: TransportCost> NlotBuilder<C> {
             ));
         }
         if let Some(b) = &self.bounds {
-            if b.lo.len() != dim
-                || b.hi.len() != dim
-                || b.lo
-                    .iter()
-                    .zip(&b.hi)
-                    .any(|(l, h)| l.partial_cmp(h) != Some(std::cmp::Ordering::Less))
-            {
-                return Err(Error::InvalidArgument(format!(
-                    "NLOT bounds must be {dim} intervals lo < hi, got {b:?}"
-                )));
+            if b.dim() != dim {
+                return Err(Error::shape(
+                    "NLOT bounds",
+                    format!("{dim} intervals"),
+                    format!("{}", b.dim()),
+                ));
             }
         }
         self.ctransform.validate()?;
@@ -260,7 +257,7 @@ pub struct NlotModel<C> {
     /// Fixed evaluation points of the target.
     pub eval_target: Array2<f32>,
     lbfgs: Lbfgs,
-    bounds: Option<ClipBox>,
+    bounds: Option<Bounds>,
 }
 
 impl<C: TransportCost> Nlot<C> {
