@@ -31,17 +31,36 @@ fn main() -> Result<()> {
     let mut r: SeededRng = rng(5);
     let x = source.sample(&mut r, batch)?;
     let y0 = model.predict_map(&x)?;
-    let lbfgs = Lbfgs::new(LbfgsConfig::default())?;
-    let t1 = Instant::now();
-    let res = c_transform(&lbfgs, &model.cost, &model.potential, None, &x, y0)?;
-    let ct = t1.elapsed().as_secs_f64();
-    println!(
-        "c-transform: {:.1} ms, mean iterations {:.2}, batch calls {}, mean evaluations {:.2}",
-        1e3 * ct,
-        res.lbfgs.mean_iterations(),
-        res.lbfgs.batch_calls,
-        res.lbfgs.evaluations.iter().sum::<usize>() as f64 / batch as f64
-    );
+    for (name, config) in [
+        ("reference backtracking", LbfgsConfig::default()),
+        (
+            "bracketing strong Wolfe",
+            LbfgsConfig {
+                line_search: LineSearch::strong_wolfe(),
+                ..LbfgsConfig::default()
+            },
+        ),
+        (
+            "Armijo",
+            LbfgsConfig {
+                line_search: LineSearch::armijo(),
+                ..LbfgsConfig::default()
+            },
+        ),
+    ] {
+        let lbfgs = Lbfgs::new(config)?;
+        let t1 = Instant::now();
+        let res = c_transform(&lbfgs, &model.cost, &model.potential, None, &x, y0.clone())?;
+        print!("{name}: objective mean {:.5}; ", res.value.mean().unwrap());
+        let ct = t1.elapsed().as_secs_f64();
+        println!(
+            "c-transform: {:.1} ms, mean iterations {:.2}, batch calls {}, mean evaluations {:.2}",
+            1e3 * ct,
+            res.lbfgs.mean_iterations(),
+            res.lbfgs.batch_calls,
+            res.lbfgs.evaluations.iter().sum::<usize>() as f64 / batch as f64
+        );
+    }
     let t2 = Instant::now();
     for _ in 0..100 {
         let _ = lagrangian_ot::nn::HostMlp::snapshot(&model.potential).value_and_gradient(&x)?;

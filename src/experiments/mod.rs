@@ -5,6 +5,7 @@
 //! `metrics.json` and `figure.svg`. Later solvers add rows to [`REGISTRY`], not plumbing.
 
 mod demo;
+pub mod nlot;
 mod report;
 
 pub use report::{Report, RunConfig};
@@ -24,11 +25,38 @@ pub struct Experiment {
 }
 
 /// Every experiment `lot` knows, in the order `lot list` prints them.
-pub const REGISTRY: &[Experiment] = &[Experiment {
-    name: "demo",
-    description: "two Gaussians: exact OT and Sinkhorn divergence on samples vs the closed-form Bures W2",
-    run: demo::run,
-}];
+pub const REGISTRY: &[Experiment] = &[
+    Experiment {
+        name: "demo",
+        description: "two Gaussians: exact OT and Sinkhorn divergence on samples vs the closed-form Bures W2",
+        run: demo::run,
+    },
+    Experiment {
+        name: "nlot-box",
+        description: "NLOT Table 1: strips around the box obstacle (W2 x100)",
+        run: nlot::box_obstacle,
+    },
+    Experiment {
+        name: "nlot-slit",
+        description: "NLOT Table 1: strips through the slit (W2 x100)",
+        run: nlot::slit,
+    },
+    Experiment {
+        name: "nlot-hill",
+        description: "NLOT Table 1: strips over the hill potential (W2 x100)",
+        run: nlot::hill,
+    },
+    Experiment {
+        name: "nlot-well",
+        description: "NLOT Table 1: strips in the well potential (W2 x100)",
+        run: nlot::well,
+    },
+    Experiment {
+        name: "nlot-gmm",
+        description: "NLOT: N(0, I) to 8 Gaussians around three GMM discs",
+        run: nlot::gmm,
+    },
+];
 
 /// Looks an experiment up by name, with a typed error listing the known names.
 pub fn find(name: &str) -> Result<&'static Experiment> {

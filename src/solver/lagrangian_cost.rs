@@ -46,7 +46,7 @@ impl Default for AmortiserSchedule {
     }
 }
 
-type StepHook<M, P> = Box<dyn FnMut(usize, &mut Lagrangian<M, P>) + Send>;
+type StepHook<M, P> = Box<dyn FnMut(usize, &mut Lagrangian<M, P>) -> Result<()> + Send>;
 
 /// c(x, y) = action of the amortised spline path under a Lagrangian; see the module docs.
 pub struct LagrangianCost<M, P> {
@@ -82,7 +82,10 @@ impl<M: Metric<Device>, P: Potential<Device>> LagrangianCost<M, P> {
 
     /// A hook run at the start of every observed iteration that may change the Lagrangian (the
     /// NLOT obstacle annealing of strength and temperature, say).
-    pub fn on_step(mut self, hook: impl FnMut(usize, &mut Lagrangian<M, P>) + Send + 'static) -> Self {
+    pub fn on_step(
+        mut self,
+        hook: impl FnMut(usize, &mut Lagrangian<M, P>) -> Result<()> + Send + 'static,
+    ) -> Self {
         self.on_step = Some(Box::new(hook));
         self
     }
@@ -165,7 +168,7 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
         self.rng = SeededRng::seed_from_u64(rng.gen());
         self.source = Some(source.clone());
         if let Some(hook) = self.on_step.as_mut() {
-            hook(0, &mut self.lagrangian);
+            hook(0, &mut self.lagrangian)?;
         }
         let batch = self.schedule.batch;
         let (source, target) = (source.clone(), target.clone());
@@ -176,7 +179,7 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
 
     fn observe(&mut self, step: usize, x: &Array2<f32>, y: &Array2<f32>, map: &MapFn<'_>) -> Result<()> {
         if let Some(hook) = self.on_step.as_mut() {
-            hook(step + 1, &mut self.lagrangian);
+            hook(step + 1, &mut self.lagrangian)?;
         }
         if self.schedule.online {
             self.amortiser

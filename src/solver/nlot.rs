@@ -105,7 +105,7 @@ impl Nlot<()> {
             source: None,
             target: None,
             optimizer: None,
-            ctransform: LbfgsConfig::default(),
+            ctransform: paper_ctransform(),
             bounds: None,
             batch_size: defaults::BATCH_SIZE,
             iterations: defaults::ITERATIONS,
@@ -143,7 +143,7 @@ impl<C: TransportCost> NlotBuilder<C> {
         self.optimizer = Some(config);
         self
     }
-    /// L-BFGS settings of the c-transform (default: the reference's 20 iterations, history 10).
+    /// L-BFGS settings of the c-transform (default [`paper_ctransform`]).
     pub fn ctransform(mut self, config: LbfgsConfig) -> Self {
         self.ctransform = config;
         self
@@ -350,6 +350,17 @@ impl<C: TransportCost> Nlot<C> {
         model.potential = g;
         model.map = t;
         Ok(model)
+    }
+}
+
+/// The c-transform as the paper's Tables 3–4 state it: at most 20 L-BFGS iterations, history 10,
+/// gradient tolerance 1e-5, backtracking Armijo line search. (The reference code's effective jaxopt
+/// search, which also checks strong curvature, is `LbfgsConfig::default()`; on the Gaussian test
+/// problem it reaches the same objective with about 3× more batched evaluations.)
+pub fn paper_ctransform() -> LbfgsConfig {
+    LbfgsConfig {
+        line_search: crate::optim::LineSearch::armijo(),
+        ..LbfgsConfig::default()
     }
 }
 
