@@ -311,6 +311,20 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
         params: &Array2<f32>,
         cond: Option<&Array2<f32>>,
     ) -> Result<Array1<f32>> {
+        let (_, cost) = self.host_cost(lagrangian, x, y, params, cond)?;
+        Ok(Array1::from(cost.as_vec()))
+    }
+
+    /// Uploads host inputs and records their costs on a tape (the inputs are kept so their
+    /// gradients can be read after a backward pass).
+    fn host_cost<M: Metric<D>, P: Potential<D>>(
+        &self,
+        lagrangian: &Lagrangian<M, P>,
+        x: &Array2<f32>,
+        y: &Array2<f32>,
+        params: &Array2<f32>,
+        cond: Option<&Array2<f32>>,
+    ) -> Result<(HostBatch<D>, Scalars<D>)> {
         let inputs = self.upload(x, y, params, cond)?;
         let cost = self.cost(
             lagrangian,
@@ -319,7 +333,7 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
             traced(&inputs.params),
             inputs.cond.as_ref(),
         )?;
-        Ok(Array1::from(cost.as_vec()))
+        Ok((inputs, cost))
     }
 
     /// The costs `[B]` and their gradients with respect to the parameters `[B, num_params]` and both
@@ -332,14 +346,7 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
         params: &Array2<f32>,
         cond: Option<&Array2<f32>>,
     ) -> Result<ActionGradients> {
-        let inputs = self.upload(x, y, params, cond)?;
-        let cost = self.cost(
-            lagrangian,
-            traced(&inputs.x),
-            traced(&inputs.y),
-            traced(&inputs.params),
-            inputs.cond.as_ref(),
-        )?;
+        let (inputs, cost) = self.host_cost(lagrangian, x, y, params, cond)?;
         let costs = Array1::from(cost.as_vec());
         let grads = cost.sum::<Rank0, _>().backward();
         let host = |t: &Tensor<(usize, usize), f32, D>| crate::nn::tensor_to_array(&grads.get(t));
