@@ -38,7 +38,8 @@ use crate::plot::{ColorMap, Figure, Plot};
 
 /// Slice means (x coordinate) of the original mass-splitting file, slice 0 to 9 (spec §11); the
 /// generator records its paths at the times that reproduce this spacing.
-pub const MASS_SPLIT_REFERENCE_MEANS: [f64; 10] = [-0.05, 0.45, 1.09, 1.87, 2.80, 3.88, 5.11, 6.53, 8.15, 10.0];
+pub const MASS_SPLIT_REFERENCE_MEANS: [f64; 10] =
+    [-0.05, 0.45, 1.09, 1.87, 2.80, 3.88, 5.11, 6.53, 8.15, 10.0];
 
 /// Which of the three sequences.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -142,7 +143,10 @@ impl ScarvelisConfig {
                 self.slices
             ))
         } else if self.kind == ScarvelisKind::MassSplitting && self.samples % 2 != 0 {
-            Some(format!("mass splitting sends half the points each way: samples must be even, got {}", self.samples))
+            Some(format!(
+                "mass splitting sends half the points each way: samples must be even, got {}",
+                self.samples
+            ))
         } else if !(self.std.is_finite() && self.std >= 0.0) {
             Some(format!("std must be finite and >= 0, got {}", self.std))
         } else if self.knots < 3 {
@@ -150,7 +154,9 @@ impl ScarvelisConfig {
         } else {
             None
         };
-        problem.map_or(Ok(()), |p| Err(Error::InvalidArgument(format!("Scarvelis data: {p}"))))
+        problem.map_or(Ok(()), |p| {
+            Err(Error::InvalidArgument(format!("Scarvelis data: {p}")))
+        })
     }
 }
 
@@ -295,11 +301,21 @@ fn circle_legs(r: &mut SeededRng, config: &ScarvelisConfig) -> Result<Legs> {
     let clouds: Vec<Array2<f32>> = (0..4)
         .map(|q| {
             let angle = q as f64 * FRAC_PI_2;
-            toy::gaussian(r, config.samples, &[angle.cos() as f32, angle.sin() as f32], config.std)
+            toy::gaussian(
+                r,
+                config.samples,
+                &[angle.cos() as f32, angle.sin() as f32],
+                config.std,
+            )
         })
         .collect::<Result<_>>()?;
     let start = stack(&clouds.iter().map(|c| c.view()).collect::<Vec<_>>())?;
-    let end = stack(&[clouds[1].view(), clouds[2].view(), clouds[3].view(), clouds[0].view()])?;
+    let end = stack(&[
+        clouds[1].view(),
+        clouds[2].view(),
+        clouds[3].view(),
+        clouds[0].view(),
+    ])?;
     let steps = (config.slices - 1) / 4;
     let init = polar_init(&CubicSplinePath::new(2, config.knots)?, &start, &end);
     Ok(Legs {
@@ -343,7 +359,12 @@ fn mass_split_legs(r: &mut SeededRng, config: &ScarvelisConfig) -> Result<Legs> 
 fn x_path_legs(r: &mut SeededRng, config: &ScarvelisConfig) -> Result<Legs> {
     let n = config.samples;
     let mut cloud = |x: f32, y: f32| toy::gaussian(r, n, &[x, y], config.std);
-    let (a0, a1, b0, b1) = (cloud(-1.0, -1.0)?, cloud(1.0, 1.0)?, cloud(-1.0, 1.0)?, cloud(1.0, -1.0)?);
+    let (a0, a1, b0, b1) = (
+        cloud(-1.0, -1.0)?,
+        cloud(1.0, 1.0)?,
+        cloud(-1.0, 1.0)?,
+        cloud(1.0, -1.0)?,
+    );
     let k = config.slices;
     Ok(Legs {
         start: stack(&[a0.view(), b0.view()])?,
@@ -389,7 +410,11 @@ fn polar_init(path: &CubicSplinePath, start: &Array2<f32>, end: &Array2<f32>) ->
         let mut turn = (y[1] as f64).atan2(y[0] as f64) - a0;
         turn -= 2.0 * PI * ((turn + PI) / (2.0 * PI)).floor();
         let (radius, angle) = ((1.0 - s) * r0 + s * r1, a0 + s * turn);
-        let polar = if c == 0 { radius * angle.cos() } else { radius * angle.sin() };
+        let polar = if c == 0 {
+            radius * angle.cos()
+        } else {
+            radius * angle.sin()
+        };
         (polar - ((1.0 - s) * x[c] as f64 + s * y[c] as f64)) as f32
     })
 }
@@ -431,7 +456,10 @@ impl Plot for ScarvelisData {
             .quiver(&grid, &field, None)
             .label("cheap direction")
             .color(crate::plot::Rgb(0x99, 0x99, 0x99));
-        scatter_slices(fig, &self.slices).x_range(x.0, x.1).y_range(y.0, y.1).equal_aspect()
+        scatter_slices(fig, &self.slices)
+            .x_range(x.0, x.1)
+            .y_range(y.0, y.1)
+            .equal_aspect()
     }
 }
 

@@ -10,6 +10,10 @@
 //! theorem: at the optimal potentials and c-transforms, the gradient of the dual value with respect
 //! to the metric is the gradient of the cost at the fixed transport pairs and fixed paths.
 //!
+//! One deliberate simplification: the metric step reuses the iteration's c-transforms ŷ_t (computed
+//! under the current metric, before g_t's step of that iteration) instead of solving them again, which
+//! halves the cost of a metric step; the reference recomputes them after g_t's step.
+//!
 //! A learned metric is judged by its alignment with the true one ([`alignment_on_grid`], NLOT Table
 //! 2): whether its cheap direction matches the true cheap direction over the data's box.
 //!
@@ -33,7 +37,9 @@ use super::lagrangian_cost::LagrangianCost;
 use crate::data::scarvelis::{scatter_slices, ScarvelisData};
 use crate::device::{default_device, rng, Device, SeededRng};
 use crate::error::{Error, Result};
-use crate::lagrangian::{Bounds, GivensMetric, GivensMetricBuilder, Eigenvalues, Lagrangian, Metric, NoPotential, Potential};
+use crate::lagrangian::{
+    Bounds, Eigenvalues, GivensMetric, GivensMetricBuilder, Lagrangian, Metric, NoPotential, Potential,
+};
 use crate::metrics::{alignment_score, grid_2d};
 use crate::nn::{
     array_to_tensor, check_loss, traced, Activation, Adam, AdamConfig, Mlp, MlpBuilder, Param, Trainable,
@@ -291,7 +297,10 @@ impl MetricLearningBuilder {
             )));
         }
         if n == 0 || dim == 0 {
-            return Err(Error::Empty(format!("metric learning slices of shape {:?}", self.slices.dim())));
+            return Err(Error::Empty(format!(
+                "metric learning slices of shape {:?}",
+                self.slices.dim()
+            )));
         }
         crate::error::ensure_finite("metric learning slices", self.slices.iter())?;
         let expect_dim = |what: &str, got: usize| {
@@ -360,7 +369,7 @@ pub struct MetricLearningHistory {
     pub ctransform_iterations: Vec<f64>,
     /// Iterations (counted from 1) after which the metric took a step.
     pub metric_iteration: Vec<usize>,
-    /// The metric loss (the pair-averaged dual value with fresh c-transforms) before each step.
+    /// The metric loss (the pair-averaged dual value at the iteration's c-transforms) before each step.
     pub metric_loss: Vec<f64>,
     /// Completed iterations at each alignment evaluation (0: before training).
     pub eval_iteration: Vec<usize>,
@@ -431,19 +440,31 @@ impl MetricLearning {
         }
         let mut potentials = vec![g0; pairs];
         let mut maps = vec![t0; pairs];
-        let mut adam_g: Vec<Adam<Device>> = (0..pairs).map(|_| Adam::new(c.optimizer)).collect::<Result<_>>()?;
-        let mut adam_t: Vec<Adam<Device>> = (0..pairs).map(|_| Adam::new(c.optimizer)).collect::<Result<_>>()?;
+        let mut adam_g: Vec<Adam<Device>> = (0..pairs)
+            .map(|_| Adam::new(c.optimizer))
+            .collect::<Result<_>>()?;
+        let mut adam_t: Vec<Adam<Device>> = (0..pairs)
+            .map(|_| Adam::new(c.optimizer))
+            .collect::<Result<_>>()?;
         let mut adam_metric = Adam::new(c.metric_optimizer)?;
         let lbfgs = Lbfgs::new(c.ctransform)?;
         let slices: Vec<Array2<f32>> = c.slices.outer_iter().map(|s| s.to_owned()).collect();
-        let bounds = c.bounds.clone().ok_or_else(|| Error::InvalidArgument("bounds are set by build()".into()))?;
+        let bounds = c
+            .bounds
+            .clone()
+            .ok_or_else(|| Error::InvalidArgument("bounds are set by build()".into()))?;
         let mut history = MetricLearningHistory::default();
 
         let prefit = std::time::Instant::now();
-        history.prefit_steps = fit_paths(&mut cost, c.paths.prefit_steps, |step, rng| {
-            let t = step % pairs;
-            mixture_pairs(rng, &slices[t], &slices[t + 1])
-        }, &mut r)?;
+        history.prefit_steps = fit_paths(
+            &mut cost,
+            c.paths.prefit_steps,
+            |step, rng| {
+                let t = step % pairs;
+                mixture_pairs(rng, &slices[t], &slices[t + 1])
+            },
+            &mut r,
+        )?;
         history.prefit_seconds = prefit.elapsed().as_secs_f64();
 
         let mut model = MetricLearningModel {
@@ -472,11 +493,23 @@ impl MetricLearning {
                     x,
                     apply_map(&maps[t], x)?,
                 )?;
-                dual += dual_step(&dev, &mut potentials[t], &mut adam_g[t], &refined.y, &refined.value, y, step)?;
+                dual += dual_step(
+                    &dev,
+                    &mut potentials[t],
+                    &mut adam_g[t],
+                    &refined.y,
+                    &refined.value,
+                    y,
+                    step,
+                )?;
                 map_loss += map_step(&dev, &mut maps[t], &mut adam_t[t], x, &refined.y, step)?;
                 lbfgs_its += refined.lbfgs.mean_iterations();
                 if c.paths.online {
-                    let LagrangianCost { lagrangian, amortiser, .. } = &mut model.cost;
+                    let LagrangianCost {
+                        lagrangian,
+                        amortiser,
+                        ..
+                    } = &mut model.cost;
                     amortiser.step(lagrangian, &PathPairs::new(x.clone(), refined.y.clone()))?;
                 }
                 y_hats.push(refined.y);
@@ -487,10 +520,18 @@ impl MetricLearning {
             h.ctransform_iterations.push(lbfgs_its / pairs as f64);
 
             if c.paths.refit_every > 0 && step % c.paths.refit_every == 0 {
-                fit_paths(&mut model.cost, c.paths.refit_steps, |k, _| {
-                    let t = k % pairs;
-                    Ok(PathPairs::new(slices[t].clone(), apply_map(&maps[t], &slices[t])?))
-                }, &mut r)?;
+                fit_paths(
+                    &mut model.cost,
+                    c.paths.refit_steps,
+                    |k, _| {
+                        let t = k % pairs;
+                        Ok(PathPairs::new(
+                            slices[t].clone(),
+                            apply_map(&maps[t], &slices[t])?,
+                        ))
+                    },
+                    &mut r,
+                )?;
             }
 
             let done = step + 1;
@@ -523,8 +564,14 @@ fn fit_paths(
     if max_steps == 0 {
         return Ok(0);
     }
-    let LagrangianCost { lagrangian, amortiser, .. } = cost;
-    Ok(amortiser.fit_with(lagrangian, max_steps, |k| batches(k, r))?.steps)
+    let LagrangianCost {
+        lagrangian,
+        amortiser,
+        ..
+    } = cost;
+    Ok(amortiser
+        .fit_with(lagrangian, max_steps, |k| batches(k, r))?
+        .steps)
 }
 
 /// The reference's pre-fit pairs for one pair of slices: both slices pooled, permuted twice.
@@ -586,7 +633,9 @@ pub(crate) fn map_step(
 ) -> Result<f64> {
     let x_t = array_to_tensor(dev, x, "map input")?;
     let target = array_to_tensor(dev, y_hat, "map target")?;
-    let loss = (t.forward(traced(&x_t))? + x_t - target).square().mean::<Rank0, _>();
+    let loss = (t.forward(traced(&x_t))? + x_t - target)
+        .square()
+        .mean::<Rank0, _>();
     let value = loss.array();
     check_loss(step, value)?;
     let mut grads = loss.backward();
@@ -625,7 +674,8 @@ where
     }
     let join = |part: fn(&EnvelopeBatch) -> &Array2<f32>| {
         let views: Vec<_> = batches.iter().map(|b| part(b).view()).collect();
-        concatenate(Axis(0), &views).map_err(|e| Error::shape("metric_cost_gradient batches", "equal widths", e.to_string()))
+        concatenate(Axis(0), &views)
+            .map_err(|e| Error::shape("metric_cost_gradient batches", "equal widths", e.to_string()))
     };
     let (x, y, params) = (join(|b| &b.x)?, join(|b| &b.y_hat)?, join(|b| &b.params)?);
     let weights: Vec<f32> = batches
@@ -633,7 +683,13 @@ where
         .flat_map(|b| std::iter::repeat_n(1.0 / (batches.len() * b.x.nrows().max(1)) as f32, b.x.nrows()))
         .collect();
     let inputs = action.upload(&x, &y, &params, None)?;
-    let costs = action.cost(lagrangian, traced(&inputs.x), traced(&inputs.y), traced(&inputs.params), None)?;
+    let costs = action.cost(
+        lagrangian,
+        traced(&inputs.x),
+        traced(&inputs.y),
+        traced(&inputs.params),
+        None,
+    )?;
     let weights = action.device().tensor_from_vec(weights, (x.nrows(),));
     let loss = (costs * weights).sum::<Rank0, _>();
     let value = loss.array() as f64;
@@ -669,7 +725,15 @@ impl MetricLearningModel {
                 )))
             }
         };
-        Ok(c_transform(&self.lbfgs, &self.cost, potential, Some(&self.bounds), x, apply_map(map, x)?)?.y)
+        Ok(c_transform(
+            &self.lbfgs,
+            &self.cost,
+            potential,
+            Some(&self.bounds),
+            x,
+            apply_map(map, x)?,
+        )?
+        .y)
     }
 
     /// The alignment score of the learned metric with `truth` on an `n × n` grid over the bounds.
@@ -707,7 +771,8 @@ impl MetricLearningModel {
             let params = self.cost.predict(&x, &y_hat)?;
             batches.push(EnvelopeBatch { x, y_hat, params });
         }
-        let (cost_term, gradients) = metric_cost_gradient(self.cost.amortiser.action(), &self.cost.lagrangian, &batches)?;
+        let (cost_term, gradients) =
+            metric_cost_gradient(self.cost.amortiser.action(), &self.cost.lagrangian, &batches)?;
         let loss = cost_term + potential_terms / potentials.len() as f64;
         check_loss(step, loss)?;
         adam.step_with(&mut self.cost.lagrangian.metric, &gradients)?;
@@ -729,10 +794,18 @@ where
 {
     let (x, y) = match (bounds.range(0), bounds.range(1), bounds.dim()) {
         (Some(x), Some(y), 2) => (x, y),
-        _ => return Err(Error::shape("alignment grid bounds", "2 intervals", bounds.dim().to_string())),
+        _ => {
+            return Err(Error::shape(
+                "alignment grid bounds",
+                "2 intervals",
+                bounds.dim().to_string(),
+            ))
+        }
     };
     if n == 0 {
-        return Err(Error::InvalidArgument("the alignment grid needs at least 1 point per axis".into()));
+        return Err(Error::InvalidArgument(
+            "the alignment grid needs at least 1 point per axis".into(),
+        ));
     }
     let grid = grid_2d((x.0 as f32, x.1 as f32), (y.0 as f32, y.1 as f32), n);
     alignment_score(&truth.matrix_at(&grid, None)?, &learned.matrix_at(&grid, None)?)
@@ -752,11 +825,19 @@ where
 pub fn cheap_directions(matrices: &Array3<f32>) -> Result<Array2<f32>> {
     let (m, r, c) = matrices.dim();
     if (r, c) != (2, 2) {
-        return Err(Error::shape("cheap_directions", "[M, 2, 2]", format!("{:?}", matrices.dim())));
+        return Err(Error::shape(
+            "cheap_directions",
+            "[M, 2, 2]",
+            format!("{:?}", matrices.dim()),
+        ));
     }
     crate::error::ensure_finite("cheap_directions matrices", matrices.iter())?;
     Ok(Array2::from_shape_fn((m, 2), |(i, j)| {
-        let (a, b, d) = (matrices[[i, 0, 0]] as f64, matrices[[i, 0, 1]] as f64, matrices[[i, 1, 1]] as f64);
+        let (a, b, d) = (
+            matrices[[i, 0, 0]] as f64,
+            matrices[[i, 0, 1]] as f64,
+            matrices[[i, 1, 1]] as f64,
+        );
         // The largest eigenvalue's axis is at ½·atan2(2b, a − d); the cheap one is perpendicular.
         let major = 0.5 * (2.0 * b).atan2(a - d);
         let (mut ux, mut uy) = (-major.sin(), major.cos());
@@ -784,22 +865,36 @@ impl Plot for MetricLearningModel {
         if let Some(truth) = &self.true_metric {
             match truth.matrix_at(&grid, None).and_then(|a| cheap_directions(&a)) {
                 Ok(u) => {
-                    arrows = arrows.quiver(&grid, &u, None).label("true").color(Rgb(0xbb, 0xbb, 0xbb));
+                    arrows = arrows
+                        .quiver(&grid, &u, None)
+                        .label("true")
+                        .color(Rgb(0xbb, 0xbb, 0xbb));
                 }
                 Err(e) => return Figure::failed(e),
             }
         }
-        arrows = arrows.quiver(&grid, &learned, None).label("learned").color(Rgb(0xd6, 0x27, 0x28));
-        let arrows = scatter_slices(arrows, &self.slices).x_range(x.0, x.1).y_range(y.0, y.1).equal_aspect();
+        arrows = arrows
+            .quiver(&grid, &learned, None)
+            .label("learned")
+            .color(Rgb(0xd6, 0x27, 0x28));
+        let arrows = scatter_slices(arrows, &self.slices)
+            .x_range(x.0, x.1)
+            .y_range(y.0, y.1)
+            .equal_aspect();
         let h = &self.history;
         let iterations: Vec<f64> = (1..=h.dual_objective.len()).map(|i| i as f64).collect();
-        let mut curves = Figure::new()
-            .title("training")
-            .x_label("iteration")
-            .line_xy(&iterations, &h.dual_objective, "mean dual objective");
+        let mut curves = Figure::new().title("training").x_label("iteration").line_xy(
+            &iterations,
+            &h.dual_objective,
+            "mean dual objective",
+        );
         if !h.alignment.is_empty() {
             let at: Vec<f64> = h.eval_iteration.iter().map(|&i| i as f64).collect();
-            curves = curves.next_panel().title("alignment").x_label("iteration").line_xy(&at, &h.alignment, "alignment");
+            curves = curves
+                .next_panel()
+                .title("alignment")
+                .x_label("iteration")
+                .line_xy(&at, &h.alignment, "alignment");
         }
         Figure::grid(3, vec![arrows, curves])
     }
