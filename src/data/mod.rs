@@ -6,8 +6,10 @@
 
 mod anchored;
 mod measure;
+pub mod scarvelis;
 pub mod toy;
 pub use measure::Measure;
+pub use scarvelis::{ScarvelisConfig, ScarvelisData, ScarvelisKind};
 
 use std::path::{Path, PathBuf};
 

@@ -5,13 +5,19 @@
 //! - [`ctransform`]: the amortised, L-BFGS-refined c-transform shared by the dual solvers.
 //! - [`lagrangian_cost`]: c(x, y) = action of an amortised spline path under a Lagrangian.
 //! - [`nlot`]: NLOT's neural Kantorovich dual (Algorithm 1).
+//! - [`metric_learning`]: NLOT's metric learning from a sequence of measures (Algorithm 2).
 
 pub mod cost;
 pub mod ctransform;
 pub mod lagrangian_cost;
+pub mod metric_learning;
 pub mod nlot;
 
 pub use cost::{MapFn, SquaredEuclidean, TransportCost};
 pub use ctransform::{c_transform, CTransformResult};
 pub use lagrangian_cost::{AmortiserSchedule, LagrangianCost};
+pub use metric_learning::{
+    alignment_on_grid, cheap_directions, metric_cost_gradient, EnvelopeBatch, LearnedMetric, MetricLearning,
+    MetricLearningBuilder, MetricLearningHistory, MetricLearningModel, PathSchedule,
+};
 pub use nlot::{Nlot, NlotBuilder, NlotHistory, NlotModel};
