@@ -1,6 +1,6 @@
 //! Everything a notebook needs in one import: `use lagrangian_ot::prelude::*;`.
 
-pub use crate::data::{toy, AnchoredDataset, Condition, Measure};
+pub use crate::data::{scarvelis, toy, AnchoredDataset, Condition, Measure};
 pub use crate::device::{default_device, rng, Device, SeededRng};
 pub use crate::error::{Error, Result};
 pub use crate::experiments::{reproduce, Report, RunConfig};

@@ -9,6 +9,7 @@
 
 pub mod cost;
 pub mod ctransform;
+mod dual;
 pub mod lagrangian_cost;
 pub mod metric_learning;
 pub mod nlot;

@@ -20,20 +20,18 @@
 //! ```
 
 use super::cost::TransportCost;
-use super::ctransform::{c_transform, CTransformResult};
+use super::ctransform::c_transform;
+use super::dual::{apply_map, dual_step, map_step};
 use crate::data::Measure;
 use crate::device::{default_device, rng, Device};
 use crate::error::{Error, Result};
 use crate::lagrangian::Bounds;
 use crate::metrics::{exact_ot, sinkhorn, GroundCost, SinkhornConfig};
-use crate::nn::{
-    array_to_tensor, check_loss, traced, Activation, Adam, AdamConfig, LrSchedule, Mlp, MlpBuilder,
-};
+use crate::nn::{Activation, Adam, AdamConfig, LrSchedule, Mlp, MlpBuilder};
 use crate::optim::{Lbfgs, LbfgsConfig};
 use crate::plot::{Figure, Plot};
 use crate::progress::{Progress, ProgressMode};
-use dfdx::prelude::*;
-use ndarray::{concatenate, Array1, Array2, Axis};
+use ndarray::{Array1, Array2};
 
 /// Paper defaults (Tables 3–4 as the reference code runs them): 4×64 leaky-ReLU(0.01) networks,
 /// AdamW with cosine decay 5e-5 → 5e-9 over the run, weight decay 1e-4, gradient clipping 5,
@@ -323,7 +321,7 @@ impl<C: TransportCost> Nlot<C> {
             let y0 = apply_map(&t, &x)?;
             let refined = c_transform(&model.lbfgs, &model.cost, &g, model.bounds.as_ref(), &x, y0)?;
 
-            let dual = dual_step(&dev, &mut g, &mut adam_g, &refined, &y, step)?;
+            let dual = dual_step(&dev, &mut g, &mut adam_g, &refined.y, &refined.value, &y, step)?;
             let map_loss = map_step(&dev, &mut t, &mut adam_t, &x, &refined.y, step)?;
             model
                 .cost
@@ -375,58 +373,6 @@ pub fn paper_optimizer(iterations: usize) -> AdamConfig {
         ))
         .weight_decay(defaults::WEIGHT_DECAY)
         .clip_grad_norm(defaults::CLIP_NORM)
-}
-
-/// T(x) = x + net(x) on host arrays.
-fn apply_map(net: &Mlp<Device>, x: &Array2<f32>) -> Result<Array2<f32>> {
-    Ok(net.forward_array(x)? + x)
-}
-
-/// One AdamW step on g for the negated dual mean g(ŷ) − mean g(y); returns the dual objective
-/// mean[c(x, ŷ) − g(ŷ)] + mean g(y) before the step.
-fn dual_step(
-    dev: &Device,
-    g: &mut Mlp<Device>,
-    adam: &mut Adam<Device>,
-    refined: &CTransformResult,
-    y: &Array2<f32>,
-    step: usize,
-) -> Result<f64> {
-    let (n_hat, n) = (refined.y.nrows(), y.nrows());
-    let stacked = concatenate(Axis(0), &[refined.y.view(), y.view()])
-        .map_err(|e| Error::shape("NLOT dual batch", "equal widths", e.to_string()))?;
-    let weights: Vec<f32> = std::iter::repeat_n(1.0 / n_hat as f32, n_hat)
-        .chain(std::iter::repeat_n(-1.0 / n as f32, n))
-        .collect();
-    let weights = dev.tensor_from_vec(weights, (n_hat + n, 1));
-    let values = g.forward(traced(&array_to_tensor(dev, &stacked, "NLOT dual batch")?))?;
-    let mean_g_y = values.as_vec()[n_hat..].iter().map(|&v| v as f64).sum::<f64>() / n as f64;
-    let loss = (values * weights).sum::<Rank0, _>();
-    check_loss(step, loss.array())?;
-    let mut grads = loss.backward();
-    adam.step(g, &mut grads)?;
-    // refined.value = c(x, ŷ) − g(ŷ), evaluated with the potential before this step.
-    Ok(refined.value.iter().map(|&v| v as f64).sum::<f64>() / n_hat as f64 + mean_g_y)
-}
-
-/// One AdamW step on the map regressing T(x) on ŷ; returns the loss before the step.
-fn map_step(
-    dev: &Device,
-    t: &mut Mlp<Device>,
-    adam: &mut Adam<Device>,
-    x: &Array2<f32>,
-    y_hat: &Array2<f32>,
-    step: usize,
-) -> Result<f64> {
-    let x_t = array_to_tensor(dev, x, "NLOT map input")?;
-    let target = array_to_tensor(dev, y_hat, "NLOT map target")?;
-    let prediction = t.forward(traced(&x_t))? + x_t;
-    let loss = (prediction - target).square().mean::<Rank0, _>();
-    let loss_value = loss.array();
-    check_loss(step, loss_value)?;
-    let mut grads = loss.backward();
-    adam.step(t, &mut grads)?;
-    Ok(loss_value as f64)
 }
 
 impl<C: TransportCost> NlotModel<C> {
