@@ -8,7 +8,16 @@ use lagrangian_ot::prelude::*;
 
 #[test]
 fn nlot_experiments_are_registered() {
-    for name in ["nlot-box", "nlot-slit", "nlot-hill", "nlot-well", "nlot-gmm"] {
+    for name in [
+        "nlot-box",
+        "nlot-slit",
+        "nlot-hill",
+        "nlot-well",
+        "nlot-gmm",
+        "nlot-circle",
+        "nlot-mass-split",
+        "nlot-xpath",
+    ] {
         assert!(
             find(name).is_ok(),
             "{name} missing from {:?}",

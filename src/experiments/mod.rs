@@ -5,6 +5,7 @@
 //! `metrics.json` and `figure.svg`. Later solvers add rows to [`REGISTRY`], not plumbing.
 
 mod demo;
+mod metric_learning;
 pub mod nlot;
 mod report;
 
@@ -55,6 +56,21 @@ pub const REGISTRY: &[Experiment] = &[
         name: "nlot-gmm",
         description: "NLOT: N(0, I) to 8 Gaussians around three GMM discs",
         run: nlot::gmm,
+    },
+    Experiment {
+        name: "nlot-circle",
+        description: "NLOT Table 2: metric learning on the circle sequence (alignment)",
+        run: metric_learning::circle,
+    },
+    Experiment {
+        name: "nlot-mass-split",
+        description: "NLOT Table 2: metric learning on the mass-splitting sequence (alignment)",
+        run: metric_learning::mass_split,
+    },
+    Experiment {
+        name: "nlot-xpath",
+        description: "NLOT Table 2: metric learning on the X-paths sequence (alignment)",
+        run: metric_learning::xpath,
     },
 ];
 
