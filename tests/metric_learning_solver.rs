@@ -3,23 +3,13 @@
 //! differences; bad sequences are typed errors.
 
 use lagrangian_ot::data::scarvelis::{self, ScarvelisConfig, ScarvelisKind};
+use lagrangian_ot::experiments::metric_learning::quick_builder;
 use lagrangian_ot::lagrangian::{Eigenvalues, GivensMetric, Lagrangian, NoPotential};
-use lagrangian_ot::nn::{AdamConfig, Param};
-use lagrangian_ot::optim::{LbfgsConfig, LineSearch};
-use lagrangian_ot::path::{ActionKind, CubicSplinePath, Quadrature, SplineAction, SplineAmortiserConfig};
+use lagrangian_ot::nn::Param;
+use lagrangian_ot::path::{ActionKind, CubicSplinePath, Quadrature, SplineAction};
 use lagrangian_ot::prelude::*;
-use lagrangian_ot::solver::{
-    alignment_on_grid, metric_cost_gradient, EnvelopeBatch, LearnedMetric, MetricLearning, PathSchedule,
-};
+use lagrangian_ot::solver::{alignment_on_grid, metric_cost_gradient, EnvelopeBatch, MetricLearning};
 use ndarray::Array3;
-
-fn small_metric() -> LearnedMetric {
-    LearnedMetric::Givens(
-        GivensMetric::builder(2)
-            .hidden(&[32, 32])
-            .eigenvalues(Eigenvalues::nlot()),
-    )
-}
 
 #[test]
 fn a_short_run_turns_the_metric_towards_the_circle_field() {
@@ -29,35 +19,8 @@ fn a_short_run_turns_the_metric_towards_the_circle_field() {
         .slices(9)
         .samples(32);
     let data = scarvelis::generate(&config).unwrap();
-    let model = MetricLearning::scarvelis(&data)
-        .learned_metric(small_metric())
-        .amortiser(SplineAmortiserConfig {
-            hidden: vec![64, 64],
-            adam: AdamConfig::with_lr(1e-3).clip_grad_norm(1.0),
-            ..Default::default()
-        })
-        .paths(8, Quadrature::Reference { points: 10 })
-        .path_schedule(PathSchedule {
-            prefit_steps: 100,
-            online: true,
-            refit_every: 25,
-            refit_steps: 20,
-        })
-        .ctransform(LbfgsConfig {
-            max_iters: 5,
-            line_search: LineSearch::Armijo {
-                c1: 1e-4,
-                shrink: 0.5,
-                max_steps: 8,
-            },
-            curvature_safeguard: true,
-            ..Default::default()
-        })
-        .optimizer(AdamConfig::with_lr(3e-3).weight_decay(1e-4))
-        .metric_optimizer(AdamConfig::with_lr(3e-3).weight_decay(1e-4))
-        .metric_schedule(20, 1)
-        .iterations(80)
-        .evaluation(10, 30)
+    // The same configuration `lot reproduce nlot-circle --quick` runs.
+    let model = quick_builder(&data)
         .seed(0)
         .progress(ProgressMode::Silent)
         .build()

@@ -3,7 +3,7 @@
 //! 100 × 100 grid. Full mode uses the paper's settings (3001 iterations); quick mode a scaled-down run.
 
 use super::{Report, RunConfig};
-use crate::data::scarvelis::{self, ScarvelisConfig, ScarvelisKind};
+use crate::data::scarvelis::{self, ScarvelisConfig, ScarvelisData, ScarvelisKind};
 use crate::error::Result;
 use crate::lagrangian::{Eigenvalues, GivensMetric};
 use crate::nn::AdamConfig;
@@ -11,7 +11,46 @@ use crate::optim::{LbfgsConfig, LineSearch};
 use crate::path::{Quadrature, SplineAmortiserConfig};
 use crate::plot::Plot;
 use crate::progress::ProgressMode;
-use crate::solver::{LearnedMetric, MetricLearning, PathSchedule};
+use crate::solver::{LearnedMetric, MetricLearning, MetricLearningBuilder, PathSchedule};
+
+/// The scaled-down run of quick mode on `data` (meant for 9 slices × 32 points): small networks and
+/// amortiser, 8-knot paths on 10 points, ≤ 5 Armijo L-BFGS steps, larger learning rates, one metric
+/// step per iteration after 20, 80 iterations, alignment every 10 on a 30 × 30 grid.
+pub fn quick_builder(data: &ScarvelisData) -> MetricLearningBuilder {
+    MetricLearning::scarvelis(data)
+        .learned_metric(LearnedMetric::Givens(
+            GivensMetric::builder(2)
+                .hidden(&[32, 32])
+                .eigenvalues(Eigenvalues::nlot()),
+        ))
+        .amortiser(SplineAmortiserConfig {
+            hidden: vec![64, 64],
+            adam: AdamConfig::with_lr(1e-3).clip_grad_norm(1.0),
+            ..Default::default()
+        })
+        .paths(8, Quadrature::Reference { points: 10 })
+        .path_schedule(PathSchedule {
+            prefit_steps: 100,
+            online: true,
+            refit_every: 25,
+            refit_steps: 20,
+        })
+        .ctransform(LbfgsConfig {
+            max_iters: 5,
+            line_search: LineSearch::Armijo {
+                c1: 1e-4,
+                shrink: 0.5,
+                max_steps: 8,
+            },
+            curvature_safeguard: true,
+            ..Default::default()
+        })
+        .optimizer(AdamConfig::with_lr(3e-3).weight_decay(1e-4))
+        .metric_optimizer(AdamConfig::with_lr(3e-3).weight_decay(1e-4))
+        .metric_schedule(20, 1)
+        .iterations(80)
+        .evaluation(10, 30)
+}
 
 fn run(kind: ScarvelisKind, paper_alignment: f64, config: &RunConfig) -> Result<Report> {
     let data_config = ScarvelisConfig::paper(kind, config.seed);
@@ -21,46 +60,12 @@ fn run(kind: ScarvelisKind, paper_alignment: f64, config: &RunConfig) -> Result<
         data_config
     };
     let data = scarvelis::generate(&data_config)?;
-    let builder = MetricLearning::scarvelis(&data)
-        .seed(config.seed)
-        .progress(ProgressMode::Auto);
     let builder = if config.quick {
-        builder
-            .learned_metric(LearnedMetric::Givens(
-                GivensMetric::builder(2)
-                    .hidden(&[32, 32])
-                    .eigenvalues(Eigenvalues::nlot()),
-            ))
-            .amortiser(SplineAmortiserConfig {
-                hidden: vec![64, 64],
-                adam: AdamConfig::with_lr(1e-3).clip_grad_norm(1.0),
-                ..Default::default()
-            })
-            .paths(8, Quadrature::Reference { points: 10 })
-            .path_schedule(PathSchedule {
-                prefit_steps: 100,
-                online: true,
-                refit_every: 25,
-                refit_steps: 20,
-            })
-            .ctransform(LbfgsConfig {
-                max_iters: 5,
-                line_search: LineSearch::Armijo {
-                    c1: 1e-4,
-                    shrink: 0.5,
-                    max_steps: 8,
-                },
-                curvature_safeguard: true,
-                ..Default::default()
-            })
-            .optimizer(AdamConfig::with_lr(3e-3).weight_decay(1e-4))
-            .metric_optimizer(AdamConfig::with_lr(3e-3).weight_decay(1e-4))
-            .metric_schedule(20, 1)
-            .iterations(80)
-            .evaluation(10, 30)
+        quick_builder(&data)
     } else {
-        builder
+        MetricLearning::scarvelis(&data)
     };
+    let builder = builder.seed(config.seed).progress(ProgressMode::Auto);
     let model = builder.build()?.fit()?;
     let h = &model.history;
     let initial = h.alignment.first().copied().unwrap_or(f64::NAN);

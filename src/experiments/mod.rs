@@ -5,7 +5,7 @@
 //! `metrics.json` and `figure.svg`. Later solvers add rows to [`REGISTRY`], not plumbing.
 
 mod demo;
-mod metric_learning;
+pub mod metric_learning;
 pub mod nlot;
 mod report;
 

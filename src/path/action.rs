@@ -231,7 +231,7 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
         params: Points<D>,
         cond: Option<&Condition<D>>,
     ) -> Result<Scalars<D>> {
-        let integral = self.integral(lagrangian, x, y, params, cond)?;
+        let integral = self.path_energy(lagrangian, x, y, params, cond)?;
         Ok(match self.kind {
             ActionKind::Lagrangian => integral,
             ActionKind::SquaredGeodesic => integral.square() * 0.5,
@@ -241,17 +241,6 @@ impl<D: TensorDevice<f32>> SplineAction<D> {
     /// What the reference's spline amortiser minimises, `[B]`: the action `S` for
     /// [`ActionKind::Lagrangian`], the length `L` (not `½L²`) for [`ActionKind::SquaredGeodesic`].
     pub fn path_energy<M: Metric<D>, P: Potential<D>>(
-        &self,
-        lagrangian: &Lagrangian<M, P>,
-        x: Points<D>,
-        y: Points<D>,
-        params: Points<D>,
-        cond: Option<&Condition<D>>,
-    ) -> Result<Scalars<D>> {
-        self.integral(lagrangian, x, y, params, cond)
-    }
-
-    fn integral<M: Metric<D>, P: Potential<D>>(
         &self,
         lagrangian: &Lagrangian<M, P>,
         x: Points<D>,
