@@ -23,6 +23,7 @@ pub mod plot;
 pub mod prelude;
 pub mod progress;
 pub mod solver;
+pub mod surrogate;
 
 /// The dfdx version the tensors come from, re-exported so notebook closures can use its ops.
 pub use dfdx;

@@ -7,6 +7,7 @@
 mod anchored;
 mod measure;
 pub mod scarvelis;
+pub mod semicircle;
 pub mod toy;
 pub use measure::Measure;
 pub use scarvelis::{ScarvelisConfig, ScarvelisData, ScarvelisKind};
