@@ -84,6 +84,7 @@ fn envelope_setup() -> (
             x: toy::gaussian(&mut r, n, &[-0.5, 0.0], 0.3).unwrap(),
             y_hat: toy::gaussian(&mut r, n, &[0.5, 0.5], 0.3).unwrap(),
             params: toy::gaussian(&mut r, n, &vec![0.0; action.num_params()], 0.1).unwrap(),
+            cond: None,
         })
         .collect();
     (action, Lagrangian::new(metric, NoPotential), batches)

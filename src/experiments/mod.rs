@@ -5,6 +5,7 @@
 //! `metrics.json` and `figure.svg`. Later solvers add rows to [`REGISTRY`], not plumbing.
 
 mod demo;
+pub mod hti;
 pub mod metric_learning;
 pub mod nlot;
 mod report;

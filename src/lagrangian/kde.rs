@@ -6,7 +6,8 @@
 //! drawn through regions the observed data occupy.
 
 use dfdx::prelude::*;
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
+use rayon::prelude::*;
 
 use super::ops::check_points;
 use super::{Bounds, Condition, Points, Potential, Scalars};
@@ -170,7 +171,9 @@ impl KdePotentialBuilder {
             Some(b) => b.clone(),
             None => padded_box(&self.samples, 3.0 * self.bandwidth)?,
         };
+        let host = HostKde::new(&self.samples, &self.conditioning);
         Ok(KdePotential {
+            host,
             samples,
             samples_t,
             square_norms,
@@ -226,6 +229,7 @@ enum ConditionWeights<D: TensorDevice<f32>> {
 /// ```
 #[derive(Debug, Clone)]
 pub struct KdePotential<D: TensorDevice<f32> = crate::device::Device> {
+    host: HostKde,
     samples: Tensor2<D>,
     samples_t: Tensor2<D>,
     square_norms: Tensor<(usize,), f32, D>,
@@ -251,6 +255,75 @@ impl KdePotential<crate::device::Device> {
 }
 
 impl<D: TensorDevice<f32>> KdePotential<D> {
+    /// U(q | x) and ∇_q U for every row of `q` `[M, d]` on the host, in parallel over rows; `cond`
+    /// as for [`Potential::value`] (`[M, C]` features, or `[M, 1]` labels / `[M, k]` one-hot rows).
+    /// Categorical densities visit only the samples of the row's label.
+    pub fn value_and_gradient(
+        &self,
+        q: &Array2<f32>,
+        cond: Option<&Array2<f32>>,
+    ) -> Result<(Array1<f32>, Array2<f32>)> {
+        let (m, d) = q.dim();
+        if d != self.dim() {
+            return Err(Error::shape(
+                "KdePotential points",
+                format!("[M, {}]", self.dim()),
+                format!("{:?}", q.dim()),
+            ));
+        }
+        let groups = self.host.groups(m, cond)?;
+        let h2 = self.bandwidth * self.bandwidth;
+        let norm = (2.0 * std::f32::consts::PI * h2).powf(-(d as f32) / 2.0);
+        let (alpha, epsilon) = (self.alpha, self.epsilon);
+        let samples = &self.host.samples;
+        let mut values = Array1::zeros(m);
+        let mut grads = Array2::zeros((m, d));
+        values
+            .as_slice_mut()
+            .expect("fresh array")
+            .par_iter_mut()
+            .zip(grads.as_slice_mut().expect("fresh array").par_chunks_mut(d))
+            .enumerate()
+            .for_each(|(r, (value, grad))| {
+                let point = q.row(r);
+                let mut density = 0.0f64;
+                let mut pull = vec![0.0f64; d];
+                for (i, w) in groups.weights(r) {
+                    let sample = samples.row(i);
+                    let mut sq = 0.0f32;
+                    for j in 0..d {
+                        let diff = point[j] - sample[j];
+                        sq += diff * diff;
+                    }
+                    let k = (w * (-0.5 * sq / h2).exp()) as f64;
+                    density += k;
+                    for j in 0..d {
+                        pull[j] += k * (sample[j] - point[j]) as f64;
+                    }
+                }
+                let density = density * norm as f64;
+                *value = alpha * (density as f32 + epsilon).ln();
+                let scale = alpha as f64 * norm as f64 / (h2 as f64 * (density + epsilon as f64));
+                for j in 0..d {
+                    grad[j] = (scale * pull[j]) as f32;
+                }
+            });
+        Ok((values, grads))
+    }
+
+    /// The same potential as taped dfdx ops over the full `[M, N]` kernel matrix: the definition the
+    /// host evaluation is tested against.
+    pub fn value_taped(&self, q: Points<D>, cond: Option<&Condition<D>>) -> Result<Scalars<D>> {
+        let d = self.dim();
+        check_points("KdePotential", &q, d)?;
+        let m = q.shape().0;
+        let weights = self.condition_weights(m, cond)?;
+        let h = self.bandwidth;
+        let norm = (2.0 * std::f32::consts::PI * h * h).powf(-(d as f32) / 2.0);
+        let kernel = Self::gaussian(q, &self.samples_t, &self.square_norms, h);
+        let density = (kernel * weights).sum::<(usize,), Axis<1>>() * norm;
+        Ok((density + self.epsilon).ln() * self.alpha)
+    }
     /// Dimension of the points.
     pub fn dim(&self) -> usize {
         self.samples.shape().1
@@ -318,6 +391,142 @@ impl<D: TensorDevice<f32>> KdePotential<D> {
     }
 }
 
+/// The samples and condition weights on the host, for [`KdePotential::value_and_gradient`].
+#[derive(Debug, Clone)]
+struct HostKde {
+    samples: Array2<f32>,
+    conditioning: HostConditioning,
+}
+
+#[derive(Debug, Clone)]
+enum HostConditioning {
+    Uniform,
+    Continuous { features: Array2<f32>, bandwidth: f32 },
+    Categorical { members: Vec<Vec<usize>> },
+}
+
+/// Which samples each query row averages over, with which weights.
+enum RowWeights {
+    Uniform {
+        n: usize,
+    },
+    /// `[M, N]` Nadaraya–Watson weights.
+    Dense(Array2<f32>),
+    /// The samples of each row's label, weight 1/max(N_c, 1).
+    Members {
+        rows: Vec<usize>,
+        members: Vec<Vec<usize>>,
+    },
+}
+
+impl RowWeights {
+    /// The (sample, weight) pairs of query row `r`.
+    fn weights(&self, r: usize) -> Box<dyn Iterator<Item = (usize, f32)> + '_> {
+        match self {
+            RowWeights::Uniform { n } => Box::new((0..*n).map(move |i| (i, 1.0 / *n as f32))),
+            RowWeights::Dense(w) => Box::new(
+                w.row(r)
+                    .into_iter()
+                    .copied()
+                    .enumerate()
+                    .filter(|(_, w)| *w > 0.0),
+            ),
+            RowWeights::Members { rows, members } => {
+                let group = &members[rows[r]];
+                let w = 1.0 / group.len().max(1) as f32;
+                Box::new(group.iter().map(move |&i| (i, w)))
+            }
+        }
+    }
+}
+
+impl HostKde {
+    fn new(samples: &Array2<f32>, conditioning: &KdeConditioning) -> Self {
+        let conditioning = match conditioning {
+            KdeConditioning::None => HostConditioning::Uniform,
+            KdeConditioning::Continuous { features, bandwidth } => HostConditioning::Continuous {
+                features: features.clone(),
+                bandwidth: *bandwidth,
+            },
+            KdeConditioning::Categorical {
+                labels,
+                num_categories,
+            } => {
+                let mut members = vec![Vec::new(); *num_categories];
+                for (i, &l) in labels.iter().enumerate() {
+                    members[l].push(i);
+                }
+                HostConditioning::Categorical { members }
+            }
+        };
+        HostKde {
+            samples: samples.clone(),
+            conditioning,
+        }
+    }
+
+    fn groups(&self, m: usize, cond: Option<&Array2<f32>>) -> Result<RowWeights> {
+        let n = self.samples.nrows();
+        match &self.conditioning {
+            HostConditioning::Uniform => Ok(RowWeights::Uniform { n }),
+            HostConditioning::Continuous { features, bandwidth } => {
+                let c = cond.ok_or_else(|| {
+                    Error::InvalidArgument("this KDE potential is conditional: pass a condition".into())
+                })?;
+                if c.dim() != (m, features.ncols()) {
+                    return Err(Error::shape(
+                        "KdePotential condition",
+                        format!("[{m}, {}]", features.ncols()),
+                        format!("{:?}", c.dim()),
+                    ));
+                }
+                let h2 = bandwidth * bandwidth;
+                let norm = (2.0 * std::f32::consts::PI * h2).powf(-(features.ncols() as f32) / 2.0);
+                let mut w = Array2::from_shape_fn((m, n), |(r, i)| {
+                    let sq: f32 = c
+                        .row(r)
+                        .iter()
+                        .zip(features.row(i))
+                        .map(|(a, b)| (a - b) * (a - b))
+                        .sum();
+                    norm * (-0.5 * sq / h2).exp()
+                });
+                for mut row in w.rows_mut() {
+                    let total = row.sum().max(1e-8);
+                    row /= total;
+                }
+                Ok(RowWeights::Dense(w))
+            }
+            HostConditioning::Categorical { members } => {
+                let c = cond.ok_or_else(|| {
+                    Error::InvalidArgument("this KDE potential is conditional: pass the labels".into())
+                })?;
+                let k = members.len();
+                let one_hot = one_hot_rows(
+                    c.as_slice()
+                        .map(|v| v.to_vec())
+                        .unwrap_or_else(|| c.iter().copied().collect()),
+                    c.dim(),
+                    m,
+                    k,
+                )?;
+                let rows = (0..m)
+                    .map(|r| {
+                        one_hot[r * k..(r + 1) * k]
+                            .iter()
+                            .position(|&v| v > 0.5)
+                            .unwrap_or(0)
+                    })
+                    .collect();
+                Ok(RowWeights::Members {
+                    rows,
+                    members: members.clone(),
+                })
+            }
+        }
+    }
+}
+
 /// Checks a continuous condition `[m, width]`.
 fn require_condition<D: TensorDevice<f32>>(
     cond: Option<&Condition<D>>,
@@ -339,15 +548,19 @@ fn require_condition<D: TensorDevice<f32>>(
 
 /// One-hot rows from a label column `[m, 1]` or one-hot rows `[m, k]` (argmax).
 fn one_hot_labels<D: TensorDevice<f32>>(cond: &Condition<D>, m: usize, k: usize) -> Result<Vec<f32>> {
-    let (rows, cols) = *cond.shape();
+    one_hot_rows(cond.as_vec(), *cond.shape(), m, k)
+}
+
+/// [`one_hot_labels`] on row-major host values of shape `shape`.
+fn one_hot_rows(values: Vec<f32>, shape: (usize, usize), m: usize, k: usize) -> Result<Vec<f32>> {
+    let (rows, cols) = shape;
     if rows != m || !(cols == 1 || cols == k) {
         return Err(Error::shape(
             "KdePotential labels",
             format!("[{m}, 1] labels or [{m}, {k}] one-hot rows"),
-            format!("{:?}", cond.shape()),
+            format!("{shape:?}"),
         ));
     }
-    let values = cond.as_vec();
     let mut out = vec![0.0; m * k];
     for r in 0..m {
         let label = if cols == 1 && k != 1 {
@@ -371,16 +584,39 @@ impl<D: TensorDevice<f32> + Send + Sync> Potential<D> for KdePotential<D> {
     fn name(&self) -> String {
         format!("KDE potential (h = {}, α = {})", self.bandwidth, self.alpha)
     }
+    /// Evaluated on the host (exact value and gradient, see [`KdePotential::value_and_gradient`]) and put
+    /// on the tape as its tangent line at `q`: exact value, exact first derivative, far cheaper than
+    /// the taped `[M, N]` kernel matrix. Nothing downstream differentiates twice (dfdx cannot).
     fn value(&self, q: Points<D>, cond: Option<&Condition<D>>) -> Result<Scalars<D>> {
         let d = self.dim();
         check_points("KdePotential", &q, d)?;
         let m = q.shape().0;
-        let weights = self.condition_weights(m, cond)?;
-        let h = self.bandwidth;
-        let norm = (2.0 * std::f32::consts::PI * h * h).powf(-(d as f32) / 2.0);
-        let kernel = Self::gaussian(q, &self.samples_t, &self.square_norms, h);
-        let density = (kernel * weights).sum::<(usize,), Axis<1>>() * norm;
-        Ok((density + self.epsilon).ln() * self.alpha)
+        let points = Array2::from_shape_vec((m, d), q.as_vec())
+            .map_err(|e| Error::shape("KdePotential points", format!("[{m}, {d}]"), e.to_string()))?;
+        let cond_host = match cond {
+            Some(c) => {
+                let (rows, cols) = *c.shape();
+                Some(Array2::from_shape_vec((rows, cols), c.as_vec()).map_err(|e| {
+                    Error::shape(
+                        "KdePotential condition",
+                        format!("[{rows}, {cols}]"),
+                        e.to_string(),
+                    )
+                })?)
+            }
+            None => None,
+        };
+        let (values, grads) = self.value_and_gradient(&points, cond_host.as_ref())?;
+        let offset: Vec<f32> = values
+            .iter()
+            .zip(points.rows())
+            .zip(grads.rows())
+            .map(|((&u, p), g)| u - p.dot(&g))
+            .collect();
+        let dev = q.device().clone();
+        let slope = array_to_tensor(&dev, &grads, "KDE gradient")?;
+        let offset = dev.tensor_from_vec(offset, (m,));
+        Ok((q * slope).sum::<(usize,), Axis<1>>() + offset)
     }
     fn is_zero(&self) -> bool {
         self.alpha == 0.0

@@ -8,8 +8,12 @@ use dfdx::shapes::HasShape;
 use dfdx::tensor::{Tape, WithEmptyTape};
 use serde::{Deserialize, Serialize};
 
-use super::{check_columns, Activation, Init, Mlp, MlpBuilder, Param, Tensor2, TensorDevice, Trainable};
+use super::{
+    array_to_tensor, check_columns, tensor_to_array, Activation, Init, Mlp, MlpBuilder, Param, Tensor2,
+    TensorDevice, Trainable,
+};
 use crate::error::{Error, Result};
+use ndarray::Array2;
 
 /// One FiLM layer: a condition net maps `c: [N, cond_dim]` to `[N, 2·features]`, read as
 /// `(γ − 1, β)`; the layer returns `γ ⊙ h + β`.
@@ -244,5 +248,106 @@ fn check_rows(context: &str, rows: usize, cond_rows: usize) -> Result<()> {
             format!("{rows} condition rows"),
             format!("{cond_rows}"),
         ))
+    }
+}
+
+impl FilmMlpBuilder {
+    /// Allocates a [`ConditionalMlp`]: the FiLM network, or the plain trunk when the condition width
+    /// is 0 (unconditional data need no modulation).
+    pub fn build_conditional<D: TensorDevice<f32>>(&self, dev: &D) -> Result<ConditionalMlp<D>> {
+        if self.cond_dim == 0 {
+            Ok(ConditionalMlp::Plain(self.trunk.build(dev)?))
+        } else {
+            Ok(ConditionalMlp::Film(self.build(dev)?))
+        }
+    }
+}
+
+/// f(y | x): a [`FilmMlp`] when there is a condition, a plain [`Mlp`] when there is none, so
+/// conditional solvers run unchanged on unconditional data.
+#[derive(Debug, Clone)]
+pub enum ConditionalMlp<D: TensorDevice<f32> = crate::device::Device> {
+    /// No condition.
+    Plain(Mlp<D>),
+    /// FiLM-conditioned.
+    Film(FilmMlp<D>),
+}
+
+impl<D: TensorDevice<f32>> ConditionalMlp<D> {
+    /// Input width.
+    pub fn in_dim(&self) -> usize {
+        match self {
+            ConditionalMlp::Plain(m) => m.in_dim(),
+            ConditionalMlp::Film(m) => m.in_dim(),
+        }
+    }
+
+    /// Output width.
+    pub fn out_dim(&self) -> usize {
+        match self {
+            ConditionalMlp::Plain(m) => m.out_dim(),
+            ConditionalMlp::Film(m) => m.out_dim(),
+        }
+    }
+
+    /// Condition width (0 for the plain network).
+    pub fn cond_dim(&self) -> usize {
+        match self {
+            ConditionalMlp::Plain(_) => 0,
+            ConditionalMlp::Film(m) => m.cond_dim().unwrap_or(0),
+        }
+    }
+
+    /// The device the parameters live on.
+    pub fn device(&self) -> &D {
+        match self {
+            ConditionalMlp::Plain(m) => m.device(),
+            ConditionalMlp::Film(m) => m.trunk().device(),
+        }
+    }
+
+    /// `f(x | c)` on `x`'s tape; the plain network takes no condition (or a zero-width one), the
+    /// FiLM network requires one.
+    pub fn forward<T: Tape<f32, D>>(
+        &self,
+        x: Tensor2<D, T>,
+        cond: Option<&Tensor2<D>>,
+    ) -> Result<Tensor2<D, T>> {
+        match (self, cond) {
+            (ConditionalMlp::Plain(m), None) => m.forward(x),
+            (ConditionalMlp::Plain(m), Some(c)) if c.shape().1 == 0 => m.forward(x),
+            (ConditionalMlp::Film(m), Some(c)) => m.forward(x, c),
+            (ConditionalMlp::Plain(_), Some(_)) => Err(Error::InvalidArgument(
+                "this network is unconditional but was given conditions".into(),
+            )),
+            (ConditionalMlp::Film(_), None) => Err(Error::InvalidArgument(
+                "this network is conditional but was given no conditions".into(),
+            )),
+        }
+    }
+
+    /// [`ConditionalMlp::forward`] on host arrays, without a tape.
+    pub fn forward_array(&self, x: &Array2<f32>, cond: Option<&Array2<f32>>) -> Result<Array2<f32>> {
+        let dev = self.device();
+        let x = array_to_tensor(dev, x, "network input")?;
+        let cond = cond
+            .map(|c| array_to_tensor(dev, c, "network condition"))
+            .transpose()?;
+        Ok(tensor_to_array(&self.forward(x, cond.as_ref())?))
+    }
+}
+
+impl<D: TensorDevice<f32>> Trainable<D> for ConditionalMlp<D> {
+    fn params(&self) -> Vec<&Param<D>> {
+        match self {
+            ConditionalMlp::Plain(m) => m.params(),
+            ConditionalMlp::Film(m) => m.params(),
+        }
+    }
+    fn params_mut(&mut self) -> Vec<&mut Param<D>> {
+        match self {
+            ConditionalMlp::Plain(m) => m.params_mut(),
+            ConditionalMlp::Film(m) => m.params_mut(),
+        }
     }
 }

@@ -65,7 +65,7 @@ pub use activation::Activation;
 pub use adam::{Adam, AdamConfig, LrSchedule, StepStats};
 pub use checkpoint::{load_params, save_params};
 pub use embedding::{Embedding, FourierFeatures};
-pub use film::{Film, FilmMlp, FilmMlpBuilder};
+pub use film::{ConditionalMlp, Film, FilmMlp, FilmMlpBuilder};
 pub use host::HostMlp;
 pub use input_grad::Tensor3;
 pub use linear::{Init, Linear};

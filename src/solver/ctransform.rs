@@ -31,21 +31,45 @@ pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
 ) -> Result<CTransformResult> {
     // Weights are frozen during the c-transform: a host snapshot evaluates g and ∇g much faster.
     let potential = HostMlp::snapshot(potential);
+    c_transform_with(
+        lbfgs,
+        bounds,
+        y0,
+        |active, y| cost.cost_and_grad_y(&x.select(Axis(0), active), y),
+        |_, y| potential.value_and_gradient(y),
+    )
+}
+
+/// The c-transform for any cost and potential given as closures over the rows still being optimised:
+/// `cost(active, y)` returns c(x_i, y_i) and ∇_y c for the rows `active` of the batch at the clipped
+/// points `y`, `potential(active, y)` returns g(y_i) and ∇g (conditional solvers select the rows'
+/// conditions by `active`). Clipping as in [`c_transform`].
+pub fn c_transform_with<Cost, Pot>(
+    lbfgs: &Lbfgs,
+    bounds: Option<&Bounds>,
+    y0: Array2<f32>,
+    mut cost: Cost,
+    mut potential: Pot,
+) -> Result<CTransformResult>
+where
+    Cost: FnMut(&[usize], &Array2<f32>) -> Result<(Array1<f32>, Array2<f32>)>,
+    Pot: FnMut(&[usize], &Array2<f32>) -> Result<(Array1<f32>, Array2<f32>)>,
+{
     let result = lbfgs.minimize_active(y0, |y, active| {
-        let x_active = x.select(Axis(0), active);
         let (y_for_cost, inside) = match bounds {
             Some(b) => b.clip_with_mask(y)?,
             None => (y.clone(), Array2::ones(y.dim())),
         };
-        let (c, grad_c) = cost.cost_and_grad_y(&x_active, &y_for_cost)?;
-        let (g, grad_g) = potential.value_and_gradient(y)?;
+        let (c, grad_c) = cost(active, &y_for_cost)?;
+        let (g, grad_g) = potential(active, y)?;
         Ok((c - g, grad_c * inside - grad_g))
     })?;
     let y = match bounds {
         Some(b) => b.clip(&result.x)?,
         None => result.x.clone(),
     };
-    let value = cost.cost(x, &y)? - potential.value_and_gradient(&y)?.0;
+    let all: Vec<usize> = (0..y.nrows()).collect();
+    let value = cost(&all, &y)?.0 - potential(&all, &y)?.0;
     Ok(CTransformResult {
         y,
         value,

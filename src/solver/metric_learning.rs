@@ -490,18 +490,20 @@ impl MetricLearning {
                     &potentials[t],
                     Some(&model.bounds),
                     x,
-                    apply_map(&maps[t], x)?,
+                    apply_map(&maps[t], x, None)?,
                 )?;
                 dual += dual_step(
                     &dev,
                     &mut potentials[t],
                     &mut adam_g[t],
                     &refined.y,
+                    None,
                     &refined.value,
                     y,
+                    None,
                     step,
                 )?;
-                map_loss += map_step(&dev, &mut maps[t], &mut adam_t[t], x, &refined.y, step)?;
+                map_loss += map_step(&dev, &mut maps[t], &mut adam_t[t], x, None, &refined.y, step)?;
                 lbfgs_its += refined.lbfgs.mean_iterations();
                 if c.paths.online {
                     let LagrangianCost {
@@ -526,7 +528,7 @@ impl MetricLearning {
                         let t = k % pairs;
                         Ok(PathPairs::new(
                             slices[t].clone(),
-                            apply_map(&maps[t], &slices[t])?,
+                            apply_map(&maps[t], &slices[t], None)?,
                         ))
                     },
                     &mut r,
@@ -594,6 +596,8 @@ pub struct EnvelopeBatch {
     pub y_hat: Array2<f32>,
     /// The spline parameters of the paths, held fixed `[B, num_params]`.
     pub params: Array2<f32>,
+    /// One condition row per pair `[B, c]` for a conditional Lagrangian (HTI), or `None`.
+    pub cond: Option<Array2<f32>>,
 }
 
 /// The cost part of the metric loss, mean over batches of mean_i c_A(x_i, ŷ_i), and its gradient
@@ -619,17 +623,35 @@ where
             .map_err(|e| Error::shape("metric_cost_gradient batches", "equal widths", e.to_string()))
     };
     let (x, y, params) = (join(|b| &b.x)?, join(|b| &b.y_hat)?, join(|b| &b.params)?);
+    let cond = match batches
+        .iter()
+        .map(|b| b.cond.as_ref())
+        .collect::<Option<Vec<_>>>()
+    {
+        Some(conds) => {
+            let views: Vec<_> = conds.iter().map(|c| c.view()).collect();
+            Some(concatenate(Axis(0), &views).map_err(|e| {
+                Error::shape("metric_cost_gradient conditions", "equal widths", e.to_string())
+            })?)
+        }
+        None if batches.iter().any(|b| b.cond.is_some()) => {
+            return Err(Error::InvalidArgument(
+                "metric_cost_gradient: conditions on some batches only".into(),
+            ))
+        }
+        None => None,
+    };
     let weights: Vec<f32> = batches
         .iter()
         .flat_map(|b| std::iter::repeat_n(1.0 / (batches.len() * b.x.nrows().max(1)) as f32, b.x.nrows()))
         .collect();
-    let inputs = action.upload(&x, &y, &params, None)?;
+    let inputs = action.upload(&x, &y, &params, cond.as_ref())?;
     let costs = action.cost(
         lagrangian,
         traced(&inputs.x),
         traced(&inputs.y),
         traced(&inputs.params),
-        None,
+        inputs.cond.as_ref(),
     )?;
     let weights = action.device().tensor_from_vec(weights, (x.nrows(),));
     let loss = (costs * weights).sum::<Rank0, _>();
@@ -672,7 +694,7 @@ impl MetricLearningModel {
             potential,
             Some(&self.bounds),
             x,
-            apply_map(map, x)?,
+            apply_map(map, x, None)?,
         )?
         .y)
     }
@@ -710,7 +732,12 @@ impl MetricLearningModel {
             let g_y = g.forward_array(&y)?.column(0).to_owned();
             potential_terms += mean(&g_y) - mean(&g_hat);
             let params = self.cost.predict(&x, &y_hat)?;
-            batches.push(EnvelopeBatch { x, y_hat, params });
+            batches.push(EnvelopeBatch {
+                x,
+                y_hat,
+                params,
+                cond: None,
+            });
         }
         let (cost_term, gradients) =
             metric_cost_gradient(self.cost.amortiser.action(), &self.cost.lagrangian, &batches)?;

@@ -7,6 +7,7 @@
 //! - [`nlot`]: NLOT's neural Kantorovich dual (Algorithm 1).
 //! - [`metric_learning`]: NLOT's metric learning from a sequence of measures (Algorithm 2).
 
+pub mod clot;
 pub mod cost;
 pub mod ctransform;
 mod dual;
@@ -14,8 +15,12 @@ pub mod lagrangian_cost;
 pub mod metric_learning;
 pub mod nlot;
 
+pub use clot::{
+    DensitySettings, Hti, HtiBuilder, HtiConfig, HtiHistory, HtiMetric, HtiModel, HtiPotential, HtiPreset,
+    HtiVariant,
+};
 pub use cost::{MapFn, SquaredEuclidean, TransportCost};
-pub use ctransform::{c_transform, CTransformResult};
+pub use ctransform::{c_transform, c_transform_with, CTransformResult};
 pub use lagrangian_cost::{AmortiserSchedule, LagrangianCost};
 pub use metric_learning::{
     alignment_on_grid, cheap_directions, metric_cost_gradient, EnvelopeBatch, LearnedMetric, MetricLearning,

@@ -318,15 +318,25 @@ impl<C: TransportCost> Nlot<C> {
         for step in 0..iterations {
             let x = source.sample(&mut rng, batch_size)?;
             let y = target.sample(&mut rng, batch_size)?;
-            let y0 = apply_map(&t, &x)?;
+            let y0 = apply_map(&t, &x, None)?;
             let refined = c_transform(&model.lbfgs, &model.cost, &g, model.bounds.as_ref(), &x, y0)?;
 
-            let dual = dual_step(&dev, &mut g, &mut adam_g, &refined.y, &refined.value, &y, step)?;
-            let map_loss = map_step(&dev, &mut t, &mut adam_t, &x, &refined.y, step)?;
+            let dual = dual_step(
+                &dev,
+                &mut g,
+                &mut adam_g,
+                &refined.y,
+                None,
+                &refined.value,
+                &y,
+                None,
+                step,
+            )?;
+            let map_loss = map_step(&dev, &mut t, &mut adam_t, &x, None, &refined.y, step)?;
             model
                 .cost
                 .observe(step, &x, &refined.y, &|points: &Array2<f32>| {
-                    apply_map(&t, points)
+                    apply_map(&t, points, None)
                 })?;
 
             let h = &mut model.history;
@@ -378,7 +388,7 @@ pub fn paper_optimizer(iterations: usize) -> AdamConfig {
 impl<C: TransportCost> NlotModel<C> {
     /// The amortised map alone, T(x) = x + net(x) (no refinement).
     pub fn predict_map(&self, x: &Array2<f32>) -> Result<Array2<f32>> {
-        apply_map(&self.map, x)
+        apply_map(&self.map, x, None)
     }
 
     /// The learned transport x ↦ ŷ(x): T(x) refined by the L-BFGS c-transform, as at training time.

@@ -9,6 +9,18 @@
 //! - [`ConditionEncoding`]: continuous conditions as they are, labels one-hot (a dense layer on a
 //!   one-hot vector is an embedding lookup), no condition as zero columns.
 
+mod clot;
+pub use clot::{labels_of, HtiSurrogate};
+mod cfm;
+mod checks;
+mod coupling;
+mod linear;
+mod net_fit;
+mod regression;
+pub use cfm::{FlowMatching, FlowMatchingSettings};
+pub use linear::LinearInterpolation;
+pub use regression::{DirectRegression, RegressionSettings};
+
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 
 use crate::data::{AnchoredDataset, Condition, ConditionView};
