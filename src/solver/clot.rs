@@ -160,6 +160,20 @@ pub enum HtiPreset {
     Quick,
 }
 
+impl HtiPreset {
+    /// Parses `paper`, `fast` or `quick`.
+    pub fn from_name(name: &str) -> Result<Self> {
+        match name {
+            "paper" => Ok(HtiPreset::Paper),
+            "fast" => Ok(HtiPreset::Fast),
+            "quick" => Ok(HtiPreset::Quick),
+            other => Err(Error::InvalidArgument(format!(
+                "unknown HTI preset '{other}'; known: fast, paper, quick"
+            ))),
+        }
+    }
+}
+
 /// Every setting of a CLOT fit. Build one with [`Hti::builder`]; the defaults are [`HtiPreset::Fast`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct HtiConfig {
