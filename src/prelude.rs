@@ -1,6 +1,6 @@
 //! Everything a notebook needs in one import: `use lagrangian_ot::prelude::*;`.
 
-pub use crate::data::{scarvelis, toy, AnchoredDataset, Condition, Measure};
+pub use crate::data::{scarvelis, semicircle, toy, AnchoredDataset, Condition, ConditionView, Measure};
 pub use crate::device::{default_device, rng, Device, SeededRng};
 pub use crate::error::{Error, Result};
 pub use crate::experiments::{reproduce, Report, RunConfig};
@@ -25,5 +25,10 @@ pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
 pub use crate::progress::ProgressMode;
 pub use crate::quick_mode;
 pub use crate::solver::{
-    AmortiserSchedule, LagrangianCost, Nlot, NlotModel, SquaredEuclidean, TransportCost,
+    AmortiserSchedule, DensitySettings, Hti, HtiConfig, HtiModel, HtiPreset, HtiVariant, LagrangianCost,
+    Nlot, NlotModel, SquaredEuclidean, TransportCost,
+};
+pub use crate::surrogate::{
+    Anchors, DirectRegression, FlowMatching, FlowMatchingSettings, HtiSurrogate, LinearInterpolation,
+    RegressionSettings, Surrogate, Trajectories,
 };

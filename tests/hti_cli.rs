@@ -9,7 +9,10 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn lot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lot")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_lot"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// Two labelled Gaussian clouds (std 0.1) whose means move linearly in the hyperparameter λ:
@@ -46,7 +49,10 @@ fn assert_one_line_error(out: &Output, needle: &str) {
     let err = String::from_utf8_lossy(&out.stderr);
     let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "one line expected, got:\n{err}");
-    assert!(lines[0].to_lowercase().contains(needle), "'{needle}' not in: {err}");
+    assert!(
+        lines[0].to_lowercase().contains(needle),
+        "'{needle}' not in: {err}"
+    );
     assert!(!err.contains("panicked"), "{err}");
 }
 
@@ -56,8 +62,20 @@ fn fit_on_the_outer_slices_predicts_the_middle_one() {
     let (data, model) = (tmp.path().join("data"), tmp.path().join("model"));
     write_dataset(&data, &[0.0, 1.0, 2.0], false);
     let out = lot(&[
-        "hti", "fit", "--data", data.to_str().unwrap(), "--anchors", "0,2", "--variant", "ki", "--preset", "quick",
-        "--iterations", "150", "--save", model.to_str().unwrap(),
+        "hti",
+        "fit",
+        "--data",
+        data.to_str().unwrap(),
+        "--anchors",
+        "0,2",
+        "--variant",
+        "ki",
+        "--preset",
+        "quick",
+        "--iterations",
+        "150",
+        "--save",
+        model.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
@@ -65,8 +83,16 @@ fn fit_on_the_outer_slices_predicts_the_middle_one() {
     ndarray_npy::write_npy(&labels, &Array1::from_shape_fn(200, |i| (i % 2) as i64)).unwrap();
     let samples_path = tmp.path().join("at1.npy");
     let out = lot(&[
-        "hti", "sample", "--model", model.to_str().unwrap(), "--at", "1.0", "--cond", labels.to_str().unwrap(),
-        "--out", samples_path.to_str().unwrap(),
+        "hti",
+        "sample",
+        "--model",
+        model.to_str().unwrap(),
+        "--at",
+        "1.0",
+        "--cond",
+        labels.to_str().unwrap(),
+        "--out",
+        samples_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let samples: Array2<f32> = ndarray_npy::read_npy(&samples_path).unwrap();
@@ -75,7 +101,10 @@ fn fit_on_the_outer_slices_predicts_the_middle_one() {
     // (0, 0) and (0, 1), an error of 1.
     for (class, want) in [(0usize, [1.0f32, 0.0]), (1, [-1.0, 1.0])] {
         let rows: Vec<usize> = (class..200).step_by(2).collect();
-        let mean = samples.select(ndarray::Axis(0), &rows).mean_axis(ndarray::Axis(0)).unwrap();
+        let mean = samples
+            .select(ndarray::Axis(0), &rows)
+            .mean_axis(ndarray::Axis(0))
+            .unwrap();
         let err = ((mean[0] - want[0]).powi(2) + (mean[1] - want[1]).powi(2)).sqrt();
         assert!(err < 0.3, "class {class}: mean {mean} vs {want:?} (error {err})");
     }
@@ -84,8 +113,18 @@ fn fit_on_the_outer_slices_predicts_the_middle_one() {
     let one = tmp.path().join("one.npy");
     ndarray_npy::write_npy(&one, &Array1::from(vec![1i64])).unwrap();
     let out = lot(&[
-        "hti", "sample", "--model", model.to_str().unwrap(), "--at", "2", "--cond", one.to_str().unwrap(), "--n",
-        "30", "--out", samples_path.to_str().unwrap(),
+        "hti",
+        "sample",
+        "--model",
+        model.to_str().unwrap(),
+        "--at",
+        "2",
+        "--cond",
+        one.to_str().unwrap(),
+        "--n",
+        "30",
+        "--out",
+        samples_path.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let samples: Array2<f32> = ndarray_npy::read_npy(&samples_path).unwrap();
@@ -94,13 +133,56 @@ fn fit_on_the_outer_slices_predicts_the_middle_one() {
     // Bad queries against the saved model.
     let m = model.to_str().unwrap();
     let o = samples_path.to_str().unwrap();
-    assert_one_line_error(&lot(&["hti", "sample", "--model", m, "--at", "2.5", "--cond", one.to_str().unwrap(), "--out", o]), "outside");
+    assert_one_line_error(
+        &lot(&[
+            "hti",
+            "sample",
+            "--model",
+            m,
+            "--at",
+            "2.5",
+            "--cond",
+            one.to_str().unwrap(),
+            "--out",
+            o,
+        ]),
+        "outside",
+    );
     let unknown = tmp.path().join("unknown.npy");
     ndarray_npy::write_npy(&unknown, &Array1::from(vec![0i64, 5])).unwrap();
-    assert_one_line_error(&lot(&["hti", "sample", "--model", m, "--at", "1", "--cond", unknown.to_str().unwrap(), "--out", o]), "label");
-    assert_one_line_error(&lot(&["hti", "sample", "--model", m, "--at", "1", "--out", o]), "--cond");
+    assert_one_line_error(
+        &lot(&[
+            "hti",
+            "sample",
+            "--model",
+            m,
+            "--at",
+            "1",
+            "--cond",
+            unknown.to_str().unwrap(),
+            "--out",
+            o,
+        ]),
+        "label",
+    );
+    assert_one_line_error(
+        &lot(&["hti", "sample", "--model", m, "--at", "1", "--out", o]),
+        "--cond",
+    );
     let missing = tmp.path().join("nowhere");
-    assert_one_line_error(&lot(&["hti", "sample", "--model", missing.to_str().unwrap(), "--at", "1", "--out", o]), "surrogate.json");
+    assert_one_line_error(
+        &lot(&[
+            "hti",
+            "sample",
+            "--model",
+            missing.to_str().unwrap(),
+            "--at",
+            "1",
+            "--out",
+            o,
+        ]),
+        "surrogate.json",
+    );
 }
 
 #[test]
@@ -109,8 +191,20 @@ fn bad_datasets_and_anchor_choices_are_one_line_errors() {
     let save = tmp.path().join("model");
     let fit = |data: &Path, anchors: &str| {
         lot(&[
-            "hti", "fit", "--data", data.to_str().unwrap(), "--anchors", anchors, "--variant", "ki", "--preset",
-            "quick", "--iterations", "2", "--save", save.to_str().unwrap(),
+            "hti",
+            "fit",
+            "--data",
+            data.to_str().unwrap(),
+            "--anchors",
+            anchors,
+            "--variant",
+            "ki",
+            "--preset",
+            "quick",
+            "--iterations",
+            "2",
+            "--save",
+            save.to_str().unwrap(),
         ])
     };
     let good = tmp.path().join("good");
@@ -128,6 +222,15 @@ fn bad_datasets_and_anchor_choices_are_one_line_errors() {
     write_dataset(&mismatch, &[0.0, 1.0, 2.0], false);
     ndarray_npy::write_npy(mismatch.join("hyperparam.npy"), &Array1::from(vec![0.0f32, 1.0])).unwrap();
     assert_one_line_error(&fit(&mismatch, "0,1"), "hyperparam");
-    let bad_variant = lot(&["hti", "fit", "--data", good.to_str().unwrap(), "--variant", "kz", "--save", save.to_str().unwrap()]);
+    let bad_variant = lot(&[
+        "hti",
+        "fit",
+        "--data",
+        good.to_str().unwrap(),
+        "--variant",
+        "kz",
+        "--save",
+        save.to_str().unwrap(),
+    ]);
     assert_one_line_error(&bad_variant, "unknown hti variant");
 }

@@ -215,7 +215,14 @@ mod hti {
         Ok(())
     }
 
-    fn sample(model: &Path, at: f32, cond: Option<&Path>, n: Option<usize>, seed: u64, out: &Path) -> Result<()> {
+    fn sample(
+        model: &Path,
+        at: f32,
+        cond: Option<&Path>,
+        n: Option<usize>,
+        seed: u64,
+        out: &Path,
+    ) -> Result<()> {
         let surrogate = HtiSurrogate::load(model)?;
         let samples = match (surrogate.encoding(), cond) {
             (ConditionEncoding::None, None) => {
@@ -223,11 +230,19 @@ mod hti {
                 surrogate.sample(at, &ConditionView::None, n, seed)?
             }
             (ConditionEncoding::None, Some(_)) => {
-                return Err(Error::InvalidArgument("this model is unconditional: drop --cond".into()))
+                return Err(Error::InvalidArgument(
+                    "this model is unconditional: drop --cond".into(),
+                ))
             }
-            (_, None) => return Err(Error::InvalidArgument("this model is conditional: give --cond FILE.npy".into())),
+            (_, None) => {
+                return Err(Error::InvalidArgument(
+                    "this model is conditional: give --cond FILE.npy".into(),
+                ))
+            }
             (ConditionEncoding::Categorical { .. }, Some(path)) => {
-                let labels = repeat_rows(read_labels(path)?.insert_axis(Axis(1)), n, path)?.column(0).to_owned();
+                let labels = repeat_rows(read_labels(path)?.insert_axis(Axis(1)), n, path)?
+                    .column(0)
+                    .to_owned();
                 surrogate.sample(at, &ConditionView::Categorical(labels.view()), labels.len(), seed)?
             }
             (ConditionEncoding::Continuous { .. }, Some(path)) => {
@@ -237,7 +252,13 @@ mod hti {
             }
         };
         ndarray_npy::write_npy(out, &samples).map_err(|e| npy_error(out, e))?;
-        println!("wrote {} samples [{}, {}] at {at} to {}", samples.nrows(), samples.nrows(), samples.ncols(), out.display());
+        println!(
+            "wrote {} samples [{}, {}] at {at} to {}",
+            samples.nrows(),
+            samples.nrows(),
+            samples.ncols(),
+            out.display()
+        );
         Ok(())
     }
 
@@ -255,7 +276,10 @@ mod hti {
         }
         let l: Array1<f32> = ndarray_npy::read_npy(path).map_err(|e| npy_error(path, e))?;
         if let Some(bad) = l.iter().find(|v| !(v.is_finite() && v.fract() == 0.0)) {
-            return Err(Error::InvalidArgument(format!("{}: label {bad} is not an integer", path.display())));
+            return Err(Error::InvalidArgument(format!(
+                "{}: label {bad} is not an integer",
+                path.display()
+            )));
         }
         Ok(l.mapv(|v| v as i64))
     }
@@ -265,7 +289,10 @@ mod hti {
         match n {
             None => Ok(rows),
             Some(n) if n == rows.nrows() => Ok(rows),
-            Some(n) if rows.nrows() == 1 => Ok(rows.broadcast((n, rows.ncols())).expect("one row broadcasts").to_owned()),
+            Some(n) if rows.nrows() == 1 => Ok(rows
+                .broadcast((n, rows.ncols()))
+                .expect("one row broadcasts")
+                .to_owned()),
             Some(n) => Err(Error::shape(
                 &format!("conditions in {}", path.display()),
                 format!("{n} rows (--n) or 1 row"),

@@ -73,6 +73,11 @@ pub const REGISTRY: &[Experiment] = &[
         description: "NLOT Table 2: metric learning on the X-paths sequence (alignment)",
         run: metric_learning::xpath,
     },
+    Experiment {
+        name: "hti-semicircle",
+        description: "HTI conditional semicircles: CLOT variants and baselines, NLL and circle distance at t = 0.25, 0.75",
+        run: hti::semicircle_experiment,
+    },
 ];
 
 /// Looks an experiment up by name, with a typed error listing the known names.

@@ -291,10 +291,12 @@ impl HtiConfig {
                     ..SplineAmortiserConfig::default()
                 },
                 potential_optimizer: AdamConfig::with_lr(1e-3).weight_decay(1e-4),
+                metric_hidden: vec![32, 32],
+                metric_film_hidden: vec![16],
                 iterations: 60,
-                batch_size: Some(200),
-                initial_path_steps: 100,
-                refit_steps: 20,
+                batch_size: Some(100),
+                initial_path_steps: 200,
+                refit_steps: 40,
                 ctransform: armijo(5),
                 ..paper
             },
@@ -1005,6 +1007,28 @@ impl HtiModel {
         match &self.lagrangian.metric {
             HtiMetric::Euclidean(_) => Ok(None),
             m => Ok(Some(m.matrix_at(q, cond)?)),
+        }
+    }
+
+    /// The density potential Û(q | x) at host points (`None` for variants without it); `cond` holds
+    /// one encoded condition row per point.
+    pub fn density_at(&self, q: &Array2<f32>, cond: Option<&Array2<f32>>) -> Result<Option<Array1<f32>>> {
+        match &self.lagrangian.potential {
+            HtiPotential::None => Ok(None),
+            HtiPotential::Density(kde) => Ok(Some(kde.value_and_gradient(q, cond)?.0)),
+        }
+    }
+
+    /// The learned metric's cheap direction (eigenvector of the smallest eigenvalue) at 2-D host
+    /// points (`None` for a Euclidean metric).
+    pub fn cheap_directions_at(
+        &self,
+        q: &Array2<f32>,
+        cond: Option<&Array2<f32>>,
+    ) -> Result<Option<Array2<f32>>> {
+        match self.metric_matrices(q, cond)? {
+            Some(m) => Ok(Some(super::cheap_directions(&m)?)),
+            None => Ok(None),
         }
     }
 
