@@ -294,7 +294,7 @@ mod hti {
                 .expect("one row broadcasts")
                 .to_owned()),
             Some(n) => Err(Error::shape(
-                &format!("conditions in {}", path.display()),
+                format!("conditions in {}", path.display()),
                 format!("{n} rows (--n) or 1 row"),
                 rows.nrows().to_string(),
             )),

@@ -127,10 +127,10 @@ pub(super) fn semicircle_experiment(config: &RunConfig) -> Result<Report> {
         (
             HtiPreset::Fast,
             &[
-                HtiVariant::Euclidean,
-                HtiVariant::Learned,
-                HtiVariant::EuclideanDensity,
                 HtiVariant::LearnedDensity,
+                HtiVariant::EuclideanDensity,
+                HtiVariant::Learned,
+                HtiVariant::Euclidean,
             ],
         )
     };

@@ -64,52 +64,12 @@ impl Default for FlowMatchingSettings {
     }
 }
 
+super::net_fit::network_setters!(FlowMatchingSettings);
+
 impl FlowMatchingSettings {
-    /// Sets the hidden widths.
-    pub fn hidden(mut self, widths: &[usize]) -> Self {
-        self.hidden = widths.to_vec();
-        self
-    }
-
-    /// Sets the hidden activation.
-    pub fn activation(mut self, activation: Activation) -> Self {
-        self.activation = activation;
-        self
-    }
-
-    /// Sets the number of Adam steps.
-    pub fn iterations(mut self, iterations: usize) -> Self {
-        self.iterations = iterations;
-        self
-    }
-
-    /// Sets the samples per anchor and interval in a step.
-    pub fn batch_size(mut self, batch_size: usize) -> Self {
-        self.batch_size = batch_size;
-        self
-    }
-
-    /// Sets the learning rate.
-    pub fn learning_rate(mut self, learning_rate: f64) -> Self {
-        self.learning_rate = learning_rate;
-        self
-    }
-
     /// Sets the Euler steps over the full anchor range.
     pub fn euler_steps(mut self, euler_steps: usize) -> Self {
         self.euler_steps = euler_steps;
-        self
-    }
-
-    /// Sets the weight of continuous conditions in the coupling cost.
-    pub fn condition_weight(mut self, condition_weight: f32) -> Self {
-        self.condition_weight = condition_weight;
-        self
-    }
-
-    /// Sets the seed.
-    pub fn seed(mut self, seed: u64) -> Self {
-        self.seed = seed;
         self
     }
 

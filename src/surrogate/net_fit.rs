@@ -67,3 +67,55 @@ pub(crate) fn mse_step(
     adam.step(net, &mut grads)?;
     Ok(value)
 }
+
+/// The chainable setters shared by the settings of the network-trained baselines (every field but
+/// the method's own ones): one definition for [`RegressionSettings`](super::RegressionSettings) and
+/// [`FlowMatchingSettings`](super::FlowMatchingSettings).
+macro_rules! network_setters {
+    ($settings:ty) => {
+        impl $settings {
+            /// Sets the hidden widths.
+            pub fn hidden(mut self, widths: &[usize]) -> Self {
+                self.hidden = widths.to_vec();
+                self
+            }
+
+            /// Sets the hidden activation.
+            pub fn activation(mut self, activation: $crate::nn::Activation) -> Self {
+                self.activation = activation;
+                self
+            }
+
+            /// Sets the number of Adam steps.
+            pub fn iterations(mut self, iterations: usize) -> Self {
+                self.iterations = iterations;
+                self
+            }
+
+            /// Sets the samples per anchor (or pairs) in a step.
+            pub fn batch_size(mut self, batch_size: usize) -> Self {
+                self.batch_size = batch_size;
+                self
+            }
+
+            /// Sets the learning rate.
+            pub fn learning_rate(mut self, learning_rate: f64) -> Self {
+                self.learning_rate = learning_rate;
+                self
+            }
+
+            /// Sets the weight of continuous conditions in the coupling cost.
+            pub fn condition_weight(mut self, condition_weight: f32) -> Self {
+                self.condition_weight = condition_weight;
+                self
+            }
+
+            /// Sets the seed.
+            pub fn seed(mut self, seed: u64) -> Self {
+                self.seed = seed;
+                self
+            }
+        }
+    };
+}
+pub(super) use network_setters;
