@@ -299,8 +299,8 @@ impl HtiConfig {
                 metric_film_hidden: vec![16],
                 iterations: 60,
                 batch_size: Some(100),
-                initial_path_steps: 200,
-                refit_steps: 40,
+                initial_path_steps: 600,
+                refit_steps: 80,
                 ctransform: armijo(5),
                 ..paper
             },
