@@ -26,7 +26,15 @@ def run(path: str, write: bool) -> float:
         resources={"metadata": {"path": os.path.dirname(os.path.abspath(path))}},
     )
     start = time.time()
-    client.execute()
+    try:
+        client.execute()
+    except CellExecutionError:
+        # evcxr's compile errors reach the error output with an empty traceback: show what the cells said.
+        for cell in nb.cells:
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "error" or out.get("name") == "stderr":
+                    print("".join(out.get("traceback", [])) or out.get("evalue", "") or out.get("text", ""), flush=True)
+        raise
     elapsed = time.time() - start
     for cell in nb.cells:
         if cell.cell_type != "code":
