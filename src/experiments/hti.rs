@@ -33,27 +33,36 @@ pub fn semicircle_start(seed: u64) -> Result<(Array2<f32>, Array1<i64>)> {
     semicircle::sample(&mut r, 0.0, 100)
 }
 
-/// A surrogate's clipped predictions at the held-out times from [`semicircle_start`].
-pub fn semicircle_predictions<S: Surrogate + ?Sized>(surrogate: &S, seed: u64) -> Result<Vec<Array2<f32>>> {
+/// A surrogate's clipped predictions at the held-out times from [`semicircle_start`], with the
+/// start sample's labels.
+pub fn semicircle_predictions<S: Surrogate + ?Sized>(
+    surrogate: &S,
+    seed: u64,
+) -> Result<(Vec<Array2<f32>>, Array1<i64>)> {
     let (start, labels) = semicircle_start(seed)?;
     let bounds = semicircle_bounds()?;
-    semicircle::HELD_OUT_TIMES
+    let predictions = semicircle::HELD_OUT_TIMES
         .iter()
         .map(|&t| {
             bounds.clip(&surrogate.predict(t, start.view(), &ConditionView::Categorical(labels.view()))?)
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((predictions, labels))
 }
 
 /// NLL and circle distance of a surrogate on the semicircle, averaged over t = 0.25 and 0.75 (spec
 /// §8.1): start from [`semicircle_start`], predict, clip to the box, score under the true density.
 pub fn semicircle_scores<S: Surrogate + ?Sized>(surrogate: &S, seed: u64) -> Result<(f64, f64)> {
-    let (_, labels) = semicircle_start(seed)?;
+    let (predictions, labels) = semicircle_predictions(surrogate, seed)?;
+    scores_of(&predictions, &labels)
+}
+
+/// NLL and circle distance of predictions at the held-out times, averaged over the times.
+fn scores_of(predictions: &[Array2<f32>], labels: &Array1<i64>) -> Result<(f64, f64)> {
     let (mut nll, mut cd) = (0.0, 0.0);
-    let predictions = semicircle_predictions(surrogate, seed)?;
-    for (t, predicted) in semicircle::HELD_OUT_TIMES.iter().zip(&predictions) {
-        nll += semicircle::negative_log_likelihood(predicted, &labels, *t)?;
-        cd += semicircle::circle_distance(predicted, &labels)?;
+    for (t, predicted) in semicircle::HELD_OUT_TIMES.iter().zip(predictions) {
+        nll += semicircle::negative_log_likelihood(predicted, labels, *t)?;
+        cd += semicircle::circle_distance(predicted, labels)?;
     }
     let n = semicircle::HELD_OUT_TIMES.len() as f64;
     Ok((nll / n, cd / n))
@@ -106,14 +115,15 @@ fn score<S: Surrogate + ?Sized>(
     seed: u64,
     paper: Option<(f64, f64)>,
 ) -> Result<Scored> {
-    let (nll, cd) = semicircle_scores(surrogate, seed)?;
+    let (predictions, labels) = semicircle_predictions(surrogate, seed)?;
+    let (nll, cd) = scores_of(&predictions, &labels)?;
     Ok(Scored {
         key: key.to_string(),
         name: surrogate.name(),
         nll,
         cd,
         paper,
-        predictions: semicircle_predictions(surrogate, seed)?,
+        predictions,
     })
 }
 

@@ -1061,7 +1061,6 @@ impl crate::plot::Plot for HtiModel {
         let times = &self.anchors.times;
         let (lo, hi) = (times[0], times[times.len() - 1]);
         let query: Vec<f32> = (0..=20).map(|i| lo + (hi - lo) * i as f32 / 20.0).collect();
-        let start = self.anchors.samples[0].view();
         let panel = match self.surrogate.trajectories_from_pool(&query) {
             Ok(traj) => {
                 let n = traj.points[0].nrows();
@@ -1082,7 +1081,6 @@ impl crate::plot::Plot for HtiModel {
             }
             Err(e) => Figure::failed(e),
         };
-        let _ = start;
         Figure::grid(2, vec![curves, panel])
     }
 }
