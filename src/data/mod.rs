@@ -5,10 +5,12 @@
 //! location [`shared_data_dir`] resolves so that notebooks and tests in any sub-folder find it.
 
 mod anchored;
+pub mod hota_benchmarks;
 mod measure;
 pub mod scarvelis;
 pub mod semicircle;
 pub mod toy;
+pub use hota_benchmarks::HotaBenchmark;
 pub use measure::Measure;
 pub use scarvelis::{ScarvelisConfig, ScarvelisData, ScarvelisKind};
 

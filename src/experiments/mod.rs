@@ -5,8 +5,10 @@
 //! `metrics.json` and `figure.svg`. Later solvers add rows to [`REGISTRY`], not plumbing.
 
 mod demo;
+pub mod hota;
 pub mod hti;
 pub mod metric_learning;
+pub mod nctm;
 pub mod nlot;
 mod report;
 
@@ -77,6 +79,61 @@ pub const REGISTRY: &[Experiment] = &[
         name: "hti-semicircle",
         description: "HTI conditional semicircles: CLOT variants and baselines, NLL and circle distance at t = 0.25, 0.75",
         run: hti::semicircle_experiment,
+    },
+    Experiment {
+        name: "hota-stunnel",
+        description: "HOTA Table 1: S-tunnel between two ellipses (Sinkhorn W2, cost)",
+        run: hota::stunnel,
+    },
+    Experiment {
+        name: "hota-vneck",
+        description: "HOTA Table 1: V-neck through the neck (Sinkhorn W2, cost)",
+        run: hota::vneck,
+    },
+    Experiment {
+        name: "hota-gmm",
+        description: "HOTA Table 1: 4 to 8 Gaussians past three discs (Sinkhorn W2, cost)",
+        run: hota::gmm,
+    },
+    Experiment {
+        name: "hota-babymaze",
+        description: "HOTA Table 1: strips through the baby maze (Sinkhorn W2, cost)",
+        run: hota::babymaze,
+    },
+    Experiment {
+        name: "hota-slit",
+        description: "HOTA Table 1: strips through the slit (Sinkhorn W2, cost)",
+        run: hota::slit,
+    },
+    Experiment {
+        name: "hota-box",
+        description: "HOTA Table 1: strips around the box (Sinkhorn W2, cost)",
+        run: hota::box_obstacle,
+    },
+    Experiment {
+        name: "hota-ablation",
+        description: "HOTA Table 2: without buffer, gradient balancing, EMA target on S-tunnel, V-neck, GMM",
+        run: hota::ablations,
+    },
+    Experiment {
+        name: "hota-sphere",
+        description: "HOTA sphere: pole to pole around the ball in d = 3, 10, 100, 1000 (W2/dim, cost, time per step)",
+        run: hota::run_sphere,
+    },
+    Experiment {
+        name: "nctm-gaussian",
+        description: "NCTM: conditional Gaussians (3 scenarios x horizon u), map error vs the Brenier map and W2 on held-out u",
+        run: nctm::gaussian,
+    },
+    Experiment {
+        name: "nctm-ablation",
+        description: "NCTM ablation: hypernetwork vs FiLM vs concatenation, positional vs scalar u, with vs without pre-training",
+        run: nctm::ablation,
+    },
+    Experiment {
+        name: "nctm-sensitivity",
+        description: "NCTM: OT sensitivity indices of an analytic IAM-style model, given-data exact OT vs one conditional map",
+        run: nctm::sensitivity,
     },
 ];
 

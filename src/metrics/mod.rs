@@ -24,7 +24,7 @@ pub use exact_ot::{exact_ot, exact_ot_weighted, wasserstein2, ExactOt, Transport
 pub use gaussian::{fit_gaussian, gaussian_w2, gaussian_w2_squared};
 pub use kde::{kde_log_likelihood, scott_bandwidth, silverman_bandwidth};
 pub use mmd::mmd;
-pub use sinkhorn::{sinkhorn, sinkhorn_divergence, SinkhornConfig, SinkhornOutput};
+pub use sinkhorn::{sinkhorn, sinkhorn_divergence, sinkhorn_divergence_with, SinkhornConfig, SinkhornOutput};
 
 use crate::error::{ensure_finite, Error, Result};
 use ndarray::parallel::prelude::*;

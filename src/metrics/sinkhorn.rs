@@ -104,10 +104,19 @@ pub fn sinkhorn_divergence(x: &Array2<f32>, y: &Array2<f32>, epsilon: f64) -> Re
         epsilon,
         ..Default::default()
     };
-    validate_config(&config)?;
+    sinkhorn_divergence_with(x, y, &config)
+}
+
+/// [`sinkhorn_divergence`] with explicit settings (ground cost, iteration budget, tolerance), for
+/// large clouds at small ε where the default budget would take minutes.
+///
+/// # Errors
+/// As [`sinkhorn`].
+pub fn sinkhorn_divergence_with(x: &Array2<f32>, y: &Array2<f32>, config: &SinkhornConfig) -> Result<f64> {
+    validate_config(config)?;
     let (x, y) = checked_pair("sinkhorn_divergence", x, y)?;
     let entropic = |p: &Array2<f64>, q: &Array2<f64>, coupling| {
-        solve_log_sinkhorn(&pairwise_cost(p, q, config.cost), &config, coupling).cost
+        solve_log_sinkhorn(&pairwise_cost(p, q, config.cost), config, coupling).cost
     };
     let cross = entropic(&x, &y, Coupling::Cross);
     let self_x = entropic(&x, &x, Coupling::SelfTransport);

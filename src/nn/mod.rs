@@ -13,6 +13,7 @@
 //!   [`LrSchedule`]) and the `.npz` checkpoints ([`save_params`], [`load_params`]) work on any of them;
 //! - [`Film`] / [`FilmMlp`] conditioning, a learnable categorical [`Embedding`] and fixed
 //!   [`FourierFeatures`] for continuous inputs;
+//! - [`TimeValueNet`]: HOTA's time-conditioned value network s(t, x) with ∂ₜs, ∇ₓs, ∂ₜ∇ₓs as taped ops;
 //! - [`check_loss`], the divergence guard every training loop calls.
 //!
 //! ## How gradients flow
@@ -60,6 +61,7 @@ mod host;
 mod input_grad;
 mod linear;
 mod mlp;
+mod time_value;
 
 pub use activation::Activation;
 pub use adam::{Adam, AdamConfig, LrSchedule, StepStats};
@@ -70,6 +72,12 @@ pub use host::HostMlp;
 pub use input_grad::Tensor3;
 pub use linear::{Init, Linear};
 pub use mlp::{Mlp, MlpBuilder};
+/// HOTA's defaults of [`TimeValueNetBuilder`].
+pub use time_value::defaults as time_value_defaults;
+pub use time_value::{
+    combine_gradients, gradient_norm, zero_gradients, HostTimeValueNet, Tensor1, TimeValueNet,
+    TimeValueNetBuilder, ValueDerivatives,
+};
 
 pub use dfdx::tensor::{Gradients, NoneTape, OwnedTape, Tape};
 /// The dfdx device bound every network here is generic over (`Cpu`, or `Cuda` with the feature).
@@ -239,3 +247,6 @@ pub(crate) fn check_columns(context: &str, shape: (usize, usize), expected: usiz
 pub(crate) fn device_error(e: impl std::fmt::Display) -> Error {
     Error::Device(e.to_string())
 }
+
+mod hypernet;
+pub use hypernet::HyperLinear;

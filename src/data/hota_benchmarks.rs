@@ -1,0 +1,273 @@
+//! HOTA's benchmark tasks (spec `hota.md` §3–4, §6): the marginals, the obstacle each path must
+//! avoid, the per-task constants of the paper's Table 3, and the paper's Table 1 numbers.
+//!
+//! Conventions: HOTA's code writes the state cost as w_U·ψ(x) with ψ ≤ 0 on obstacles and w_U < 0.
+//! Here the obstacle is a [`Potential`](crate::lagrangian::Potential) U = |w_U|·ψ ≤ 0 (the crate's
+//! sign: a path pays −U), so the state cost HOTA's HJB sees is −U. Normal laws are written with their
+//! standard deviation (HOTA's `datasets.py` multiplies the noise by the listed value directly).
+
+use super::{toy, Measure};
+use crate::device::SeededRng;
+use crate::error::{Error, Result};
+use crate::lagrangian::{Bounds, Obstacle, ObstacleShape};
+use ndarray::Array2;
+
+/// One of HOTA's benchmarks; see the module docs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum HotaBenchmark {
+    /// S-tunnel: N((−11, −1), 0.5²) → N((11, 1), 0.5²) between two ellipses.
+    STunnel,
+    /// V-neck: N((−7, 0), 0.2²) → N((7, 0), 0.2²) through the neck between two wedges.
+    VNeck,
+    /// GMM: 4 unit Gaussians at radius 4 → 8 unit Gaussians at radius 16, past three discs.
+    Gmm,
+    /// Baby maze: uniform strip at x ∈ [−1.25, −1] → strip at x ∈ [1, 1.25], through two offset walls.
+    BabyMaze,
+    /// Slit: the same strips through a wall with an opening at |y| < 0.25.
+    Slit,
+    /// Box: the same strips around a central square.
+    Box,
+    /// Sphere: points near the north pole of the unit sphere in `dim` dimensions → near the south
+    /// pole, around the ball of radius 0.98.
+    Sphere {
+        /// Dimension (HOTA: 3, 10, 100, 1000).
+        dim: usize,
+    },
+}
+
+/// Half-width of the sphere benchmark's data noise around each pole (HOTA's class default).
+pub const SPHERE_NOISE: f32 = 0.1;
+/// Radius of the sphere benchmark's barrier (HOTA's 3-D notebook).
+pub const SPHERE_BARRIER_RADIUS: f32 = 0.98;
+
+impl HotaBenchmark {
+    /// The six 2-D benchmarks of the paper's Table 1, in table order.
+    pub const TABLE_1: [HotaBenchmark; 6] = [
+        HotaBenchmark::STunnel,
+        HotaBenchmark::VNeck,
+        HotaBenchmark::Gmm,
+        HotaBenchmark::BabyMaze,
+        HotaBenchmark::Slit,
+        HotaBenchmark::Box,
+    ];
+
+    /// The benchmark called `name` (`stunnel`, `vneck`, `gmm`, `babymaze`, `slit`, `box`, `sphere-<dim>`).
+    pub fn from_name(name: &str) -> Result<Self> {
+        if let Some(dim) = name.strip_prefix("sphere-") {
+            let dim: usize = dim.parse().map_err(|_| {
+                Error::InvalidArgument(format!("sphere benchmark: bad dimension in '{name}'"))
+            })?;
+            if dim < 2 {
+                return Err(Error::InvalidArgument(format!(
+                    "sphere benchmark needs dim >= 2, got {dim}"
+                )));
+            }
+            return Ok(HotaBenchmark::Sphere { dim });
+        }
+        Self::TABLE_1
+            .into_iter()
+            .find(|b| b.name() == name)
+            .ok_or_else(|| {
+                let known: Vec<String> = Self::TABLE_1.iter().map(|b| b.name()).collect();
+                Error::InvalidArgument(format!(
+                    "unknown HOTA benchmark '{name}'; known: {}, sphere-<dim>",
+                    known.join(", ")
+                ))
+            })
+    }
+
+    /// The short name.
+    pub fn name(self) -> String {
+        match self {
+            HotaBenchmark::STunnel => "stunnel".into(),
+            HotaBenchmark::VNeck => "vneck".into(),
+            HotaBenchmark::Gmm => "gmm".into(),
+            HotaBenchmark::BabyMaze => "babymaze".into(),
+            HotaBenchmark::Slit => "slit".into(),
+            HotaBenchmark::Box => "box".into(),
+            HotaBenchmark::Sphere { dim } => format!("sphere-{dim}"),
+        }
+    }
+
+    /// Dimension of the points.
+    pub fn dim(self) -> usize {
+        match self {
+            HotaBenchmark::Sphere { dim } => dim,
+            _ => 2,
+        }
+    }
+
+    /// σ of the controlled SDE (Table 3).
+    pub fn sigma(self) -> f32 {
+        match self {
+            HotaBenchmark::STunnel => 0.3,
+            HotaBenchmark::VNeck => 0.2,
+            HotaBenchmark::Gmm => 0.1,
+            HotaBenchmark::BabyMaze => 0.03,
+            HotaBenchmark::Slit => 0.05,
+            HotaBenchmark::Box => 0.03,
+            HotaBenchmark::Sphere { .. } => 0.01,
+        }
+    }
+
+    /// λ_hjb, the weight of the HJB residual against the potential loss (Table 3 "control weight").
+    pub fn hjb_weight(self) -> f32 {
+        match self {
+            HotaBenchmark::STunnel => 1.0,
+            HotaBenchmark::VNeck => 2.0,
+            HotaBenchmark::Gmm => 0.7,
+            HotaBenchmark::BabyMaze => 0.5,
+            HotaBenchmark::Slit => 2.0,
+            HotaBenchmark::Box => 0.3,
+            HotaBenchmark::Sphere { .. } => 0.4,
+        }
+    }
+
+    /// λ_a, the weight of the angular-acceleration term (Table 3).
+    pub fn acceleration_weight(self) -> f32 {
+        match self {
+            HotaBenchmark::STunnel => 1e-4,
+            HotaBenchmark::VNeck => 1e-3,
+            HotaBenchmark::Gmm => 0.2,
+            HotaBenchmark::BabyMaze => 0.05,
+            HotaBenchmark::Slit => 1e-3,
+            HotaBenchmark::Box => 0.01,
+            HotaBenchmark::Sphere { .. } => 0.0,
+        }
+    }
+
+    /// |w_U|, the potential weight (Table 3; the sphere uses 10 up to d = 10 and 30 above).
+    pub fn potential_weight(self) -> f32 {
+        match self {
+            HotaBenchmark::STunnel => 25.0,
+            HotaBenchmark::VNeck => 1000.0,
+            HotaBenchmark::Gmm => 25.0,
+            HotaBenchmark::BabyMaze => 10.0,
+            HotaBenchmark::Slit => 30.0,
+            HotaBenchmark::Box => 700.0,
+            HotaBenchmark::Sphere { dim } if dim <= 10 => 10.0,
+            HotaBenchmark::Sphere { .. } => 30.0,
+        }
+    }
+
+    /// HOTA's raw ψ for this task (ψ ≤ 0 on the obstacle), as an [`Obstacle`] of strength 1·M.
+    pub fn raw_obstacle(self) -> Result<Obstacle> {
+        Ok(match self {
+            HotaBenchmark::STunnel => Obstacle::new(ObstacleShape::HotaSTunnel),
+            HotaBenchmark::VNeck => Obstacle::new(ObstacleShape::HotaVNeck),
+            HotaBenchmark::Gmm => Obstacle::new(ObstacleShape::HotaGmm),
+            HotaBenchmark::BabyMaze => Obstacle::new(ObstacleShape::BabyMaze),
+            HotaBenchmark::Slit => Obstacle::hota_slit(),
+            HotaBenchmark::Box => Obstacle::hota_box(),
+            HotaBenchmark::Sphere { dim } => Obstacle::ball(dim, SPHERE_BARRIER_RADIUS)?,
+        })
+    }
+
+    /// The weighted obstacle U = |w_U|·ψ the solver trains with (state cost −U ≥ 0).
+    pub fn obstacle(self) -> Result<Obstacle> {
+        let raw = self.raw_obstacle()?;
+        let strength = raw.strength() * self.potential_weight();
+        raw.with_strength(strength)
+    }
+
+    /// The drawing window (2-D tasks) or the cube the points live in.
+    pub fn bounds(self) -> Bounds {
+        let rect = |x: (f32, f32), y: (f32, f32)| Bounds::rect(x, y).expect("valid rectangle");
+        match self {
+            HotaBenchmark::STunnel => rect((-14.0, 14.0), (-9.0, 9.0)),
+            HotaBenchmark::VNeck => rect((-9.0, 9.0), (-5.0, 5.0)),
+            HotaBenchmark::Gmm => rect((-21.0, 21.0), (-21.0, 21.0)),
+            HotaBenchmark::BabyMaze | HotaBenchmark::Slit | HotaBenchmark::Box => {
+                rect((-1.5, 1.5), (-1.25, 1.25))
+            }
+            HotaBenchmark::Sphere { dim } => Bounds::cube(-1.5, 1.5, dim).expect("valid cube"),
+        }
+    }
+
+    /// The source measure.
+    pub fn source(self) -> Measure {
+        self.measure(true)
+    }
+
+    /// The target measure.
+    pub fn target(self) -> Measure {
+        self.measure(false)
+    }
+
+    fn measure(self, source: bool) -> Measure {
+        let side = if source { "source" } else { "target" };
+        let name = format!("{} {side}", self.name());
+        let dim = self.dim();
+        let sign = if source { -1.0f32 } else { 1.0 };
+        match self {
+            HotaBenchmark::STunnel => Measure::from_fn(&name, dim, move |r, n| {
+                toy::gaussian(r, n, &[11.0 * sign, sign], 0.5)
+            }),
+            HotaBenchmark::VNeck => Measure::from_fn(&name, dim, move |r, n| {
+                toy::gaussian(r, n, &[7.0 * sign, 0.0], 0.2)
+            }),
+            HotaBenchmark::Gmm => {
+                let (radius, count) = if source { (4.0f32, 4) } else { (16.0, 8) };
+                let means: Vec<[f32; 2]> = (0..count)
+                    .map(|k| {
+                        let angle = std::f32::consts::TAU * k as f32 / count as f32;
+                        [radius * angle.cos(), radius * angle.sin()]
+                    })
+                    .collect();
+                Measure::from_fn(&name, dim, move |r, n| toy::gaussian_mixture(r, n, &means, 1.0))
+            }
+            HotaBenchmark::BabyMaze | HotaBenchmark::Slit | HotaBenchmark::Box => {
+                let (lo, hi) = if source { (-1.25f32, -1.0) } else { (1.0, 1.25) };
+                Measure::from_fn(&name, dim, move |r, n| {
+                    toy::uniform_box(r, n, &[lo, -1.0], &[hi, 1.0])
+                })
+            }
+            HotaBenchmark::Sphere { dim } => {
+                Measure::from_fn(&name, dim, move |r, n| sphere_cap(r, n, dim, sign, SPHERE_NOISE))
+            }
+        }
+    }
+
+    /// The paper's HOTA feasibility (Sinkhorn divergence, Table 1 / the sphere table as W2/dim).
+    pub fn paper_w2(self) -> Option<f64> {
+        match self {
+            HotaBenchmark::STunnel => Some(0.006),
+            HotaBenchmark::VNeck => Some(0.002),
+            HotaBenchmark::Gmm => Some(0.19),
+            HotaBenchmark::BabyMaze => Some(0.004),
+            HotaBenchmark::Slit => Some(0.0004),
+            HotaBenchmark::Box => Some(0.002),
+            HotaBenchmark::Sphere { dim: 10 } => Some(0.001),
+            HotaBenchmark::Sphere { dim: 1000 } => Some(0.051),
+            HotaBenchmark::Sphere { .. } => None,
+        }
+    }
+
+    /// The paper's HOTA optimality (integrated cost, Table 1 / the sphere table).
+    pub fn paper_cost(self) -> Option<f64> {
+        match self {
+            HotaBenchmark::STunnel => Some(320.90),
+            HotaBenchmark::VNeck => Some(115.09),
+            HotaBenchmark::Gmm => Some(80.44),
+            HotaBenchmark::BabyMaze => Some(4.87),
+            HotaBenchmark::Slit => Some(3.06),
+            HotaBenchmark::Box => Some(2.84),
+            HotaBenchmark::Sphere { dim: 10 } => Some(3.37),
+            HotaBenchmark::Sphere { dim: 1000 } => Some(3.17),
+            HotaBenchmark::Sphere { .. } => None,
+        }
+    }
+}
+
+/// `n` points (s·ξ ± e₃)/|s·ξ ± e₃| on the unit sphere in `dim` dimensions, ξ ~ N(0, I), e₃ the third
+/// axis (the first for dim < 3): HOTA's `create_sphere_ds`.
+fn sphere_cap(rng: &mut SeededRng, n: usize, dim: usize, sign: f32, noise: f32) -> Result<Array2<f32>> {
+    let mut x = toy::gaussian(rng, n, &vec![0.0; dim], noise)?;
+    let pole = if dim >= 3 { 2 } else { 0 };
+    for mut row in x.rows_mut() {
+        row[pole] += sign;
+        let norm = row.dot(&row).sqrt().max(f32::MIN_POSITIVE);
+        row.mapv_inplace(|v| v / norm);
+    }
+    Ok(x)
+}
