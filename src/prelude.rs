@@ -1,6 +1,8 @@
 //! Everything a notebook needs in one import: `use lagrangian_ot::prelude::*;`.
 
-pub use crate::data::{scarvelis, semicircle, toy, AnchoredDataset, Condition, ConditionView, Measure};
+pub use crate::data::{
+    scarvelis, semicircle, toy, AnchoredDataset, Condition, ConditionView, HotaBenchmark, Measure,
+};
 pub use crate::device::{default_device, rng, Device, SeededRng};
 pub use crate::error::{Error, Result};
 pub use crate::experiments::{reproduce, Report, RunConfig};
@@ -25,7 +27,8 @@ pub use crate::plot::{ColorMap, Figure, Plot, Rgb};
 pub use crate::progress::ProgressMode;
 pub use crate::quick_mode;
 pub use crate::solver::{
-    AmortiserSchedule, DensitySettings, Hti, HtiConfig, HtiModel, HtiPreset, HtiVariant, LagrangianCost,
+    AmortiserSchedule, Conditioning, Conditions, ContinuousEncoding, DensitySettings, Hota, HotaAblation,
+    HotaModel, HotaPreset, Hti, HtiConfig, HtiModel, HtiPreset, HtiVariant, LagrangianCost, Nctm, NctmModel,
     Nlot, NlotModel, SquaredEuclidean, TransportCost,
 };
 pub use crate::surrogate::{

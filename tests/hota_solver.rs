@@ -239,3 +239,29 @@ fn bad_configurations_are_typed_errors() {
     assert!(HotaBenchmark::from_name("sphere-1").is_err());
     assert!(HotaBenchmark::from_name("maze").is_err());
 }
+
+#[test]
+fn a_saved_model_loads_back_into_another() {
+    let fit = |seed| {
+        Hota::benchmark(HotaBenchmark::Slit)
+            .unwrap()
+            .preset(HotaPreset::Quick)
+            .iterations(4)
+            .seed(seed)
+            .progress(ProgressMode::Silent)
+            .build()
+            .unwrap()
+            .fit()
+            .unwrap()
+    };
+    let (a, mut b) = (fit(0), fit(1));
+    let x = HotaBenchmark::Slit.source().sample(&mut rng(3), 20).unwrap();
+    let (va, vb) = (a.velocity(0.3, &x).unwrap(), b.velocity(0.3, &x).unwrap());
+    assert!((&va - &vb).iter().any(|v| v.abs() > 1e-4), "different seeds should differ");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hota.npz");
+    a.save(&path).unwrap();
+    b.load(&path).unwrap();
+    assert_eq!(b.velocity(0.3, &x).unwrap(), va);
+    assert!(b.load(dir.path().join("missing.npz")).is_err());
+}

@@ -50,6 +50,9 @@ use ndarray::{s, Array1, Array2};
 use rand::Rng;
 use rand_distr::StandardNormal;
 
+/// Cells per side of the state-cost heatmap under drawn trajectories (keeps notebook SVGs small).
+const HEATMAP_RESOLUTION: usize = 40;
+
 /// The noise level σ_t of the controlled SDE.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoiseSchedule {
@@ -947,7 +950,7 @@ impl<P: Potential<Device>> HotaModel<P> {
             .clone()
             .or_else(|| Potential::<Device>::bounds(&self.potential));
         let base = match bounds {
-            Some(b) => lagrangian.plot_on(&b, crate::lagrangian::DEFAULT_RESOLUTION, None),
+            Some(b) => lagrangian.plot_on(&b, HEATMAP_RESOLUTION, None),
             None => lagrangian.plot(),
         };
         base.title(&title)
