@@ -29,5 +29,9 @@ if [ "${1:-}" = notebooks ]; then
   if [ ! -f .venv/share/jupyter/kernels/rust/kernel.json ]; then
     JUPYTER_PATH="$PWD/.venv/share/jupyter" JUPYTER_DATA_DIR="$PWD/.venv/share/jupyter" evcxr_jupyter --install >/dev/null
   fi
+  if [ ! -f data/digits/x.npy ] || [ ! -f data/digits/label.npy ]; then
+    echo "setup: exporting the UCI 8x8 digits (scikit-learn into .venv)"
+    .venv/bin/python scripts/fetch_digits.py
+  fi
 fi
 echo "setup: done"

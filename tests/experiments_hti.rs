@@ -1,24 +1,14 @@
 //! `lot reproduce hti-semicircle --quick`: the full method and the baselines run end to end through the
 //! CLI, are scored by the paper's protocol, and land where working methods land.
 
-use std::process::Command;
+mod reproduce_support;
+use reproduce_support::reproduce_quick;
 
 #[test]
 fn reproduce_hti_semicircle_quick_scores_every_method() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_lot"))
-        .args(["reproduce", "hti-semicircle", "--quick", "--out"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let doc: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("metrics.json")).unwrap()).unwrap();
-    let metric = |name: &str| {
-        doc["metrics"][name]
-            .as_f64()
-            .unwrap_or_else(|| panic!("no metric {name}: {doc}"))
-    };
+    let doc = reproduce_quick("hti-semicircle", dir.path());
+    let metric = |name: &str| reproduce_support::metric(&doc, name);
     assert_eq!(doc["paper"]["nll_ktheta-u"].as_f64(), Some(-0.662));
     assert_eq!(doc["paper"]["cd_ktheta-u"].as_f64(), Some(0.016));
     // Straight chords between the anchors' samples cut the semicircles: their midpoints sit ≈ 0.3
@@ -39,7 +29,4 @@ fn reproduce_hti_semicircle_quick_scores_every_method() {
             "{key}: NLL {nll}, CD {cd}"
         );
     }
-    assert!(std::fs::read_to_string(dir.path().join("figure.svg"))
-        .unwrap()
-        .starts_with("<svg"));
 }

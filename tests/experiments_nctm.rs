@@ -2,27 +2,8 @@
 //! conditional map lands near the closed-form Brenier map on held-out horizons, and every ablation
 //! variant is scored.
 
-use std::path::Path;
-use std::process::Command;
-
-fn reproduce(name: &str, dir: &Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_lot"))
-        .args(["reproduce", name, "--quick", "--out"])
-        .arg(dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::read_to_string(dir.join("figure.svg"))
-        .unwrap()
-        .starts_with("<svg"));
-    serde_json::from_str(&std::fs::read_to_string(dir.join("metrics.json")).unwrap()).unwrap()
-}
-
-fn metric(doc: &serde_json::Value, name: &str) -> f64 {
-    doc["metrics"][name]
-        .as_f64()
-        .unwrap_or_else(|| panic!("no metric {name}: {doc}"))
-}
+mod reproduce_support;
+use reproduce_support::{metric, reproduce_quick as reproduce};
 
 #[test]
 fn reproduce_nctm_gaussian_quick_matches_the_brenier_map_on_held_out_horizons() {

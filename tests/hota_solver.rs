@@ -257,7 +257,10 @@ fn a_saved_model_loads_back_into_another() {
     let (a, mut b) = (fit(0), fit(1));
     let x = HotaBenchmark::Slit.source().sample(&mut rng(3), 20).unwrap();
     let (va, vb) = (a.velocity(0.3, &x).unwrap(), b.velocity(0.3, &x).unwrap());
-    assert!((&va - &vb).iter().any(|v| v.abs() > 1e-4), "different seeds should differ");
+    assert!(
+        (&va - &vb).iter().any(|v| v.abs() > 1e-4),
+        "different seeds should differ"
+    );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("hota.npz");
     a.save(&path).unwrap();

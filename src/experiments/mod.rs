@@ -6,6 +6,7 @@
 
 mod demo;
 pub mod hota;
+pub mod hota_digits;
 pub mod hti;
 pub mod metric_learning;
 pub mod nctm;
@@ -134,6 +135,11 @@ pub const REGISTRY: &[Experiment] = &[
         name: "nctm-sensitivity",
         description: "NCTM: OT sensitivity indices of an analytic IAM-style model, given-data exact OT vs one conditional map",
         run: nctm::sensitivity,
+    },
+    Experiment {
+        name: "hota-digits",
+        description: "HOTA image translation on the 8x8 UCI digits: FID-style distance and target-class accuracy vs a plain W2 map",
+        run: hota_digits::run,
     },
 ];
 

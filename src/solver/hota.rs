@@ -19,6 +19,10 @@
 //! κ ← 0.9 κ + 0.1 |g_pot|/|g_hjb|; on the other steps λ_hjb·κ·g_hjb alone. Each ingredient can be
 //! switched off ([`HotaAblation`]) to reproduce the paper's Table 2.
 //!
+//! Training happens in normalised coordinates ([`Normalization`]: by default the marginals' joint mean
+//! and RMS spread), in which the problem is again a HOTA problem and whose solution maps back exactly;
+//! every public method takes and returns original coordinates.
+//!
 //! The trunk of s is piecewise linear, so Δₓs = 0 almost everywhere and the diffusion term of the
 //! HJB vanishes (as in the reference code); the derivatives come from
 //! [`TimeValueNet::derivatives`], since dfdx has no double backward.
@@ -193,7 +197,12 @@ pub struct HotaConfig {
     pub smoothing_step: f32,
     /// Which ingredients are on.
     pub ablation: HotaAblation,
-    /// Evaluate every this many steps (0: only at the end).
+    /// Train in coordinates x' = (x − c)/L ([`Normalization`]); `None` chooses c and L from the
+    /// marginals (their joint mean and RMS spread), `Some(Normalization::identity())` trains in the
+    /// original coordinates as the reference code does.
+    pub normalization: Option<Normalization>,
+    /// Evaluate every this many steps and after the last (0: never; the history then has no
+    /// evaluation curve).
     pub eval_every: usize,
     /// Points of the fixed evaluation samples.
     pub eval_size: usize,
@@ -223,6 +232,7 @@ impl HotaConfig {
             initial_balance: 0.1,
             smoothing_step: 0.01,
             ablation: HotaAblation::default(),
+            normalization: None,
             eval_every: 1000,
             eval_size: 1000,
         };
@@ -285,6 +295,125 @@ impl HotaConfig {
             return bad("eval_size must be positive");
         }
         Ok(())
+    }
+}
+
+/// The affine change of coordinates x' = (x − centre)/scale HOTA trains in.
+///
+/// The problem in x' is again a HOTA problem, with value s'(t, x') = s(t, x)/L², state cost
+/// V'(x') = V(x)/L², noise σ/L and acceleration weight λ_a/L² (L = scale), so solutions map back
+/// exactly: v(t, x) = L·v'(t, x'). Training in units where the marginals have spread 1 lets one set of
+/// network and optimiser settings work from the unit box to the S-tunnel (spread 11), which in the
+/// original coordinates needs s to reach values in the hundreds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Normalization {
+    /// c, subtracted from every point.
+    pub centre: Vec<f32>,
+    /// L > 0, dividing every point after centring.
+    pub scale: f32,
+}
+
+impl Normalization {
+    /// No change of coordinates in `dim` dimensions.
+    pub fn identity(dim: usize) -> Self {
+        Normalization {
+            centre: vec![0.0; dim],
+            scale: 1.0,
+        }
+    }
+
+    /// The joint mean of `samples` and their RMS distance to it (at least 1e-3).
+    pub fn fit(samples: &[&Array2<f32>]) -> Result<Self> {
+        let all = ndarray::concatenate(
+            ndarray::Axis(0),
+            &samples.iter().map(|s| s.view()).collect::<Vec<_>>(),
+        )
+        .map_err(|e| Error::InvalidArgument(format!("Normalization::fit: {e}")))?;
+        let centre = all
+            .mean_axis(ndarray::Axis(0))
+            .ok_or_else(|| Error::Empty("Normalization::fit: no samples".into()))?;
+        let spread = (&all - &centre).mapv(|v| v * v).sum() / all.nrows() as f32;
+        Ok(Normalization {
+            centre: centre.to_vec(),
+            scale: spread.sqrt().max(1e-3),
+        })
+    }
+
+    fn validate(&self, dim: usize) -> Result<()> {
+        if self.centre.len() != dim || !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "HOTA normalization needs a centre of length {dim} and a positive scale, got length {} and scale {}",
+                self.centre.len(),
+                self.scale
+            )));
+        }
+        crate::error::ensure_finite("HOTA normalization centre", self.centre.iter())
+    }
+
+    /// x' = (x − c)/L.
+    pub fn to_scaled(&self, x: &Array2<f32>) -> Array2<f32> {
+        let centre = Array1::from(self.centre.clone());
+        (x - &centre) / self.scale
+    }
+
+    /// x = L x' + c.
+    pub fn to_original(&self, x: &Array2<f32>) -> Array2<f32> {
+        let centre = Array1::from(self.centre.clone());
+        x * self.scale + &centre
+    }
+
+    fn measure(&self, measure: &Measure) -> Measure {
+        let (inner, norm) = (measure.clone(), self.clone());
+        Measure::from_fn(measure.name(), measure.dim(), move |r, n| {
+            Ok(norm.to_scaled(&inner.sample(r, n)?))
+        })
+    }
+
+    /// The settings of the problem in scaled coordinates.
+    fn config(&self, config: &HotaConfig) -> HotaConfig {
+        let l2 = self.scale * self.scale;
+        HotaConfig {
+            sigma: config.sigma / self.scale,
+            acceleration_weight: config.acceleration_weight / l2,
+            ..config.clone()
+        }
+    }
+}
+
+/// Where [`HotaModel::save`] puts the normalization beside the weights.
+fn normalization_path(weights: &std::path::Path) -> std::path::PathBuf {
+    let mut name = weights.as_os_str().to_owned();
+    name.push(".normalization.json");
+    std::path::PathBuf::from(name)
+}
+
+/// U'(q') = U(L q' + c)/L²: the obstacle seen in scaled coordinates.
+struct ScaledPotential<P> {
+    inner: P,
+    normalization: Normalization,
+}
+
+impl<P: Potential<Device>> Potential<Device> for ScaledPotential<P> {
+    fn name(&self) -> String {
+        self.inner.name()
+    }
+    fn value(
+        &self,
+        q: crate::lagrangian::Points<Device>,
+        cond: Option<&crate::lagrangian::Condition<Device>>,
+    ) -> Result<crate::lagrangian::Scalars<Device>> {
+        let shape = *q.shape();
+        let l = self.normalization.scale;
+        let centre: Tensor<(usize, usize), f32, Device> = q.device().tensor_from_vec(
+            (0..shape.0)
+                .flat_map(|_| self.normalization.centre.iter().copied())
+                .collect(),
+            shape,
+        );
+        Ok(self.inner.value(q * l + centre, cond)? * (1.0 / (l * l)))
+    }
+    fn is_zero(&self) -> bool {
+        self.inner.is_zero()
     }
 }
 
@@ -357,6 +486,7 @@ impl<P: Potential<Device>> HotaBuilder<P> {
             hjb_weight: keep.hjb_weight,
             acceleration_weight: keep.acceleration_weight,
             ablation: keep.ablation,
+            normalization: keep.normalization,
             ..HotaConfig::preset(preset, keep.net.dim())
         };
         self
@@ -419,6 +549,17 @@ impl<P: Potential<Device>> HotaBuilder<P> {
     /// Which ingredients are on.
     pub fn ablation(mut self, ablation: HotaAblation) -> Self {
         self.config.ablation = ablation;
+        self
+    }
+    /// Fixed coordinates for training (default: chosen from the marginals); see [`HotaConfig::normalization`].
+    pub fn normalization(mut self, normalization: Normalization) -> Self {
+        self.config.normalization = Some(normalization);
+        self
+    }
+    /// Evaluate every `every` steps (and after the last; 0 never) on `size` fixed points.
+    pub fn evaluation(mut self, every: usize, size: usize) -> Self {
+        self.config.eval_every = every;
+        self.config.eval_size = size;
         self
     }
     /// Drawing window (2-D).
@@ -539,8 +680,10 @@ impl Rollout {
 /// A trained HOTA model: the value network, the obstacle, and what training recorded.
 pub struct HotaModel<P> {
     net: TimeValueNet,
-    potential: P,
+    potential: ScaledPotential<P>,
     config: HotaConfig,
+    scaled_config: HotaConfig,
+    normalization: Normalization,
     history: HotaHistory,
     eval_source: Array2<f32>,
     eval_target: Array2<f32>,
@@ -569,6 +712,21 @@ impl<P: Potential<Device>> Hota<P> {
         let dev = default_device(seed);
         let mut rng = crate::device::rng(seed);
         let dim = config.net.dim();
+        let eval_source = source.sample(&mut rng, config.eval_size)?;
+        let eval_target = target.sample(&mut rng, config.eval_size)?;
+        let normalization = match &config.normalization {
+            Some(n) => n.clone(),
+            None => Normalization::fit(&[&eval_source, &eval_target])?,
+        };
+        normalization.validate(dim)?;
+        let user_config = config;
+        let config = normalization.config(&user_config);
+        let (source_name, target_name) = (source.name().to_string(), target.name().to_string());
+        let (source, target) = (normalization.measure(&source), normalization.measure(&target));
+        let potential = ScaledPotential {
+            inner: potential,
+            normalization: normalization.clone(),
+        };
         let mut online = config.net.build(&dev)?;
         let mut target_net = online.clone();
         let schedule = LrSchedule::warmup_cosine(
@@ -583,8 +741,8 @@ impl<P: Potential<Device>> Hota<P> {
                 .betas(0.9, config.beta2),
         )?;
         let mut buffer = ReplayBuffer::new(dim, config.buffer_capacity.max(1))?;
-        let eval_source = source.sample(&mut rng, config.eval_size)?;
-        let eval_target = target.sample(&mut rng, config.eval_size)?;
+        let scaled_eval_source = normalization.to_scaled(&eval_source);
+        let scaled_eval_target = normalization.to_scaled(&eval_target);
         let mut history = HotaHistory::default();
         let mut balance = if config.ablation.gradient_balancing {
             config.initial_balance
@@ -615,7 +773,7 @@ impl<P: Potential<Device>> Hota<P> {
             let gradients = if step % 2 == 0 {
                 let x0 = source.sample(&mut rng, config.potential_batch)?;
                 let y = target.sample(&mut rng, config.potential_batch)?;
-                let rollout = simulate(&online, None::<&P>, &config, &x0, &mut rng)?;
+                let rollout = simulate(&online, None::<&ScaledPotential<P>>, &config, &x0, &mut rng)?;
                 let (pot, pot_grads) = potential_loss(&online, &y, rollout.end())?;
                 check_loss(step, pot)?;
                 history.potential_loss.push((step, pot));
@@ -635,19 +793,21 @@ impl<P: Potential<Device>> Hota<P> {
             history.balance.push(balance as f64);
 
             let last = step + 1 == config.iterations;
-            if (config.eval_every > 0 && step % config.eval_every == 0) || last {
+            if config.eval_every > 0 && (step % config.eval_every == 0 || last) {
                 let rollout = simulate(
                     &online,
                     Some(&potential),
                     &config,
-                    &eval_source,
+                    &scaled_eval_source,
                     &mut crate::device::rng(seed),
                 )?;
                 history.eval_iteration.push(step);
+                // In scaled units; the divergence scales by L² and so does the action.
+                let l2 = (normalization.scale * normalization.scale) as f64;
                 history
                     .eval_w2
-                    .push(evaluation_divergence(rollout.end(), &eval_target)?);
-                history.eval_action.push(rollout.action());
+                    .push(l2 * evaluation_divergence(rollout.end(), &scaled_eval_target)?);
+                history.eval_action.push(l2 * rollout.action());
             }
             bar.update(step as u64 + 1, || {
                 let pot = history.potential_loss.last().map_or(0.0, |p| p.1);
@@ -658,13 +818,15 @@ impl<P: Potential<Device>> Hota<P> {
         Ok(HotaModel {
             net: online,
             potential,
-            config,
+            config: user_config,
+            scaled_config: config,
+            normalization,
             history,
             eval_source,
             eval_target,
             bounds,
-            source_name: source.name().to_string(),
-            target_name: target.name().to_string(),
+            source_name,
+            target_name,
         })
     }
 }
@@ -873,7 +1035,11 @@ impl<P: Potential<Device>> HotaModel<P> {
     }
     /// The obstacle potential it was trained with.
     pub fn potential(&self) -> &P {
-        &self.potential
+        &self.potential.inner
+    }
+    /// The coordinates it was trained in.
+    pub fn normalization(&self) -> &Normalization {
+        &self.normalization
     }
     /// The settings it was trained with.
     pub fn config(&self) -> &HotaConfig {
@@ -890,7 +1056,8 @@ impl<P: Potential<Device>> HotaModel<P> {
 
     /// The control v(t, x) = −∇ₓs(t, x) at one time for a batch `[n, d]`.
     pub fn velocity(&self, t: f32, x: &Array2<f32>) -> Result<Array2<f32>> {
-        Ok(-self.net.gradient_array(&vec![t; x.nrows()], x)?)
+        let scaled = self.normalization.to_scaled(x);
+        Ok(self.net.gradient_array(&vec![t; x.nrows()], &scaled)? * (-self.normalization.scale))
     }
 
     /// Simulates `x0` under the learned controls with the training noise (seeded), accumulating the
@@ -904,7 +1071,23 @@ impl<P: Potential<Device>> HotaModel<P> {
             ));
         }
         crate::error::ensure_finite("HotaModel::rollout start", x0.iter())?;
-        simulate(&self.net, Some(&self.potential), &self.config, x0, &mut rng(seed))
+        let scaled = simulate(
+            &self.net,
+            Some(&self.potential),
+            &self.scaled_config,
+            &self.normalization.to_scaled(x0),
+            &mut rng(seed),
+        )?;
+        let l2 = (self.normalization.scale * self.normalization.scale) as f64;
+        Ok(Rollout {
+            states: scaled
+                .states
+                .iter()
+                .map(|x| self.normalization.to_original(x))
+                .collect(),
+            kinetic: l2 * scaled.kinetic,
+            potential: l2 * scaled.potential,
+        })
     }
 
     /// The transported points x_T of `x0`.
@@ -912,14 +1095,37 @@ impl<P: Potential<Device>> HotaModel<P> {
         Ok(self.rollout(x0, seed)?.end().clone())
     }
 
-    /// Saves the value network's weights (`.npz`, atomically).
+    /// Saves the value network's weights to `path` (`.npz`) and the training coordinates to
+    /// `path` + `.normalization.json`, each atomically.
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        self.net.save(path)
+        let path = path.as_ref();
+        self.net.save(path)?;
+        let doc = serde_json::json!({
+            "centre": self.normalization.centre,
+            "scale": self.normalization.scale,
+        });
+        crate::io::write_atomic(&normalization_path(path), doc.to_string().as_bytes())
     }
 
-    /// Loads weights saved by [`HotaModel::save`] into this model (same architecture).
+    /// Loads what [`HotaModel::save`] wrote into this model (same architecture and dimension).
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
-        self.net.load(path)
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(normalization_path(path))?;
+        let doc: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| Error::InvalidArgument(format!("HOTA checkpoint {}: {e}", path.display())))?;
+        let normalization = Normalization {
+            centre: doc["centre"]
+                .as_array()
+                .map(|c| c.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect())
+                .unwrap_or_default(),
+            scale: doc["scale"].as_f64().unwrap_or(f64::NAN) as f32,
+        };
+        normalization.validate(self.net.dim())?;
+        self.net.load(path)?;
+        self.scaled_config = normalization.config(&self.config);
+        self.potential.normalization = normalization.clone();
+        self.normalization = normalization;
+        Ok(())
     }
 
     /// The evaluation source's trajectories over the obstacle's heatmap (2-D) or their first two
@@ -948,7 +1154,7 @@ impl<P: Potential<Device>> HotaModel<P> {
         let bounds = self
             .bounds
             .clone()
-            .or_else(|| Potential::<Device>::bounds(&self.potential));
+            .or_else(|| Potential::<Device>::bounds(&self.potential.inner));
         let base = match bounds {
             Some(b) => lagrangian.plot_on(&b, HEATMAP_RESOLUTION, None),
             None => lagrangian.plot(),
@@ -962,7 +1168,7 @@ impl<P: Potential<Device>> HotaModel<P> {
     }
 
     fn potential_ref(&self) -> PotentialRef<'_, P> {
-        PotentialRef(&self.potential)
+        PotentialRef(&self.potential.inner)
     }
 }
 

@@ -26,7 +26,7 @@ pub use cost::{MapFn, SquaredEuclidean, TransportCost};
 pub use ctransform::{c_transform, c_transform_with, CTransformResult};
 pub use hota::{
     hjb_residual_loss, Hota, HotaAblation, HotaBuilder, HotaConfig, HotaHistory, HotaModel, HotaPreset,
-    NoiseSchedule, Rollout,
+    NoiseSchedule, Normalization, Rollout,
 };
 pub use lagrangian_cost::{AmortiserSchedule, LagrangianCost};
 pub use metric_learning::{
