@@ -150,11 +150,7 @@ pub fn run_ablation(benchmark: HotaBenchmark, config: &RunConfig) -> Result<Repo
                 .title(&format!("{} {label}", benchmark.name())),
         );
     }
-    let mut report = Report::new(Figure::grid(4, figures));
-    for (name, ours, paper) in report_rows {
-        report = report.metric(&name, ours, paper);
-    }
-    Ok(report)
+    Ok(report_with_rows(Figure::grid(4, figures), report_rows))
 }
 
 /// The sphere in d = 3, 10, 100, 1000 (quick: 3 and 10): W2 per dimension, cost, seconds per step.
@@ -187,11 +183,15 @@ pub fn run_sphere(config: &RunConfig) -> Result<Report> {
         ));
         figures.push(model.trajectories_figure().title(&format!("sphere d = {dim}")));
     }
-    let mut report = Report::new(Figure::grid(2, figures));
-    for (name, ours, paper) in report_rows {
-        report = report.metric(&name, ours, paper);
-    }
-    Ok(report)
+    Ok(report_with_rows(Figure::grid(2, figures), report_rows))
+}
+
+/// A report of `figure` with one metric per (name, ours, paper) row.
+fn report_with_rows(figure: Figure, rows: Vec<(String, f64, Option<f64>)>) -> Report {
+    rows.into_iter()
+        .fold(Report::new(figure), |report, (name, ours, paper)| {
+            report.metric(&name, ours, paper)
+        })
 }
 
 macro_rules! benchmark_runner {

@@ -97,6 +97,23 @@ pub trait Potential<D: TensorDevice<f32>>: Send + Sync {
     }
 }
 
+/// A borrowed potential is a potential, so a Lagrangian can be drawn or evaluated without taking
+/// ownership of a model's obstacle.
+impl<D: TensorDevice<f32>, P: Potential<D> + ?Sized> Potential<D> for &P {
+    fn name(&self) -> String {
+        (**self).name()
+    }
+    fn value(&self, q: Points<D>, cond: Option<&Condition<D>>) -> Result<Scalars<D>> {
+        (**self).value(q, cond)
+    }
+    fn is_zero(&self) -> bool {
+        (**self).is_zero()
+    }
+    fn bounds(&self) -> Option<Bounds> {
+        (**self).bounds()
+    }
+}
+
 /// The Euclidean metric A = I.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Euclidean {

@@ -316,9 +316,9 @@ impl<D: TensorDevice<f32>> Adam<D> {
     }
 }
 
-/// The L2 norm of all gradients together; the partial sums stay on the device and a single
-/// scalar is copied back.
-fn global_norm<D: TensorDevice<f32>>(gradients: &[Param<D>]) -> f64 {
+/// The L2 norm of all gradients together (a list in [`Trainable::params`] order); the partial sums
+/// stay on the device and a single scalar is copied back.
+pub fn global_norm<D: TensorDevice<f32>>(gradients: &[Param<D>]) -> f64 {
     let total = gradients.iter().map(sum_squares).reduce(|a, b| a + b);
     total.map_or(0.0, |t| (t.as_vec()[0] as f64).sqrt())
 }

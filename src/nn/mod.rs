@@ -64,7 +64,7 @@ mod mlp;
 mod time_value;
 
 pub use activation::Activation;
-pub use adam::{Adam, AdamConfig, LrSchedule, StepStats};
+pub use adam::{global_norm, Adam, AdamConfig, LrSchedule, StepStats};
 pub use checkpoint::{load_params, save_params};
 pub use embedding::{Embedding, FourierFeatures};
 pub use film::{ConditionalMlp, Film, FilmMlp, FilmMlpBuilder};
@@ -75,8 +75,7 @@ pub use mlp::{Mlp, MlpBuilder};
 /// HOTA's defaults of [`TimeValueNetBuilder`].
 pub use time_value::defaults as time_value_defaults;
 pub use time_value::{
-    combine_gradients, gradient_norm, zero_gradients, HostTimeValueNet, Tensor1, TimeValueNet,
-    TimeValueNetBuilder, ValueDerivatives,
+    combine_gradients, HostTimeValueNet, Tensor1, TimeValueNet, TimeValueNetBuilder, ValueDerivatives,
 };
 
 pub use dfdx::tensor::{Gradients, NoneTape, OwnedTape, Tape};

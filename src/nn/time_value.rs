@@ -443,21 +443,3 @@ pub fn combine_gradients<D: TensorDevice<f32>>(
         })
         .collect())
 }
-
-/// The global L2 norm of a gradient list.
-pub fn gradient_norm<D: TensorDevice<f32>>(gradients: &[Param<D>]) -> f64 {
-    gradients
-        .iter()
-        .map(|g| g.as_vec().iter().map(|&v| (v as f64) * (v as f64)).sum::<f64>())
-        .sum::<f64>()
-        .sqrt()
-}
-
-/// Zero gradients shaped like `model`'s parameters.
-pub fn zero_gradients<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M) -> Result<Vec<Param<D>>> {
-    model
-        .params()
-        .into_iter()
-        .map(|p| p.device().try_zeros_like(p.shape()).map_err(super::device_error))
-        .collect()
-}

@@ -44,7 +44,7 @@ use crate::error::{Error, Result};
 use crate::lagrangian::{potential_at, Bounds, Euclidean, Lagrangian, Potential};
 use crate::metrics::{sinkhorn_divergence_with, GroundCost, SinkhornConfig};
 use crate::nn::{
-    array_to_tensor, check_loss, combine_gradients, gradient_norm, tensor_to_array, Adam, AdamConfig,
+    array_to_tensor, check_loss, combine_gradients, global_norm, tensor_to_array, Adam, AdamConfig,
     LrSchedule, NoneTape, Taped, Tensor1, TimeValueNet, TimeValueNetBuilder, Trainable,
 };
 use crate::plot::{Figure, Plot};
@@ -404,12 +404,7 @@ impl<P: Potential<Device>> Potential<Device> for ScaledPotential<P> {
     ) -> Result<crate::lagrangian::Scalars<Device>> {
         let shape = *q.shape();
         let l = self.normalization.scale;
-        let centre: Tensor<(usize, usize), f32, Device> = q.device().tensor_from_vec(
-            (0..shape.0)
-                .flat_map(|_| self.normalization.centre.iter().copied())
-                .collect(),
-            shape,
-        );
+        let centre = crate::lagrangian::constant_rows(q.device(), shape.0, &self.normalization.centre);
         Ok(self.inner.value(q * l + centre, cond)? * (1.0 / (l * l)))
     }
     fn is_zero(&self) -> bool {
@@ -778,7 +773,7 @@ impl<P: Potential<Device>> Hota<P> {
                 check_loss(step, pot)?;
                 history.potential_loss.push((step, pot));
                 if config.ablation.gradient_balancing {
-                    let ratio = gradient_norm(&pot_grads) / gradient_norm(&hjb_grads).max(1e-30);
+                    let ratio = global_norm(&pot_grads) / global_norm(&hjb_grads).max(1e-30);
                     balance = config.balance_decay * balance + (1.0 - config.balance_decay) * ratio as f32;
                 }
                 store_trajectory(&mut buffer, &rollout, rng.gen_range(0..x0.nrows()))?;
@@ -1150,7 +1145,7 @@ impl<P: Potential<Device>> HotaModel<P> {
                 .scatter(&project(rollout.end()), "pushforward")
                 .equal_aspect();
         }
-        let lagrangian = Lagrangian::new(Euclidean { dim: 2 }, self.potential_ref());
+        let lagrangian = Lagrangian::new(Euclidean { dim: 2 }, &self.potential.inner);
         let bounds = self
             .bounds
             .clone()
@@ -1165,10 +1160,6 @@ impl<P: Potential<Device>> HotaModel<P> {
             .samples(rollout.end(), "pushforward")
             .paths(&rollout.paths(40), "paths")
             .figure()
-    }
-
-    fn potential_ref(&self) -> PotentialRef<'_, P> {
-        PotentialRef(&self.potential.inner)
     }
 }
 
@@ -1185,28 +1176,6 @@ fn most_moving_coordinates(rollout: &Rollout) -> (usize, usize) {
     order.sort_by(|&i, &j| variance[j].total_cmp(&variance[i]));
     let (a, b) = (order[0], order.get(1).copied().unwrap_or(order[0]));
     (a.min(b), a.max(b))
-}
-
-/// Borrows a potential as a potential (the drawing code takes its Lagrangian by value).
-struct PotentialRef<'a, P>(&'a P);
-
-impl<P: Potential<Device>> Potential<Device> for PotentialRef<'_, P> {
-    fn name(&self) -> String {
-        self.0.name()
-    }
-    fn value(
-        &self,
-        q: crate::lagrangian::Points<Device>,
-        cond: Option<&crate::lagrangian::Condition<Device>>,
-    ) -> Result<crate::lagrangian::Scalars<Device>> {
-        self.0.value(q, cond)
-    }
-    fn is_zero(&self) -> bool {
-        self.0.is_zero()
-    }
-    fn bounds(&self) -> Option<Bounds> {
-        self.0.bounds()
-    }
 }
 
 impl<P: Potential<Device>> Plot for HotaModel<P> {
