@@ -1,25 +1,76 @@
 //! Time of one NLOT training iteration (box obstacle), at the paper's configuration (batch 1024, g and T
-//! 4×64, spline amortiser 1024×1024, 30 knots, ≤ 20 L-BFGS iterations) and at a small one.
+//! 4×64, spline amortiser 1024×1024, 30 knots, ≤ 20 L-BFGS iterations) and at a small one, under each
+//! [`PathRefresh`] mode of the c-transform.
 //!
-//! `cargo bench --bench nlot_iteration [-- ITERATIONS]` (default 5 timed iterations after 1 warm-up).
+//! `cargo bench --bench nlot_iteration [-- ITERATIONS] [every|once|K ...]` (default 5 timed iterations
+//! after 1 warm-up, both `every` = [`PathRefresh::EveryEvaluation`], the reference, and `once` =
+//! [`PathRefresh::OncePerSolve`]; `rK` is [`PathRefresh::restarts`]`(K)`, an integer K is
+//! [`PathRefresh::every`]`(K)`).
 //! Amortiser pre-fit and refits are switched off so that only the per-iteration work is timed:
 //! sampling, amortised map, L-BFGS c-transform through the spline cost, dual and map steps, one
 //! online amortiser step. The reference JAX code takes ≈ 9.2 s per such iteration on a 2-core CPU
 //! (specs/nlot.md §16).
+//!
+//! # FLOPs of one paper-size iteration
+//! Counting 2 FLOPs per multiply-add of the dense layers (biases, activations and the host-side
+//! bookkeeping are below 1 % and left out), with B = 1024 rows:
+//! - amortiser forward φ(x, y), 4 → 1024 → 1024 → 56: 2·(4·1024 + 1024² + 1024·56) = 2.22 MFLOP per
+//!   row, 2.27 GFLOP per batch of 1024;
+//! - action and ∇_y on the 20-point polygon (30-knot spline positions and velocities by [20 × 30]
+//!   basis products per coordinate, obstacle and its gradient, the backward pass): ≈ 0.02 MFLOP per row;
+//! - g value and ∇g on the host, 2 → 64⁴ → 1: ≈ 0.05 MFLOP per row per evaluation;
+//! - per iteration besides the c-transform: T(x) forward (0.03 GFLOP), the dual step's forward and
+//!   backward of g on 2B rows (0.15 GFLOP), the map step on B rows (0.08 GFLOP), one online amortiser
+//!   step (forward + backward through weights and inputs ≈ 3 forwards: 6.8 GFLOP).
+//!
+//! The c-transform evaluates the cost on E·B rows (E = mean evaluations per point, printed below,
+//! plus one final value evaluation per point); the amortiser runs on all of them under `every` and on
+//! B rows (the first evaluation) under `once`. The bench prints the resulting FLOPs per iteration and
+//! the achieved GFLOP/s; `examples/gemm_peak.rs` measures the machine's f32 GEMM peak to compare.
+//!
+//! Measured on the 2-core development machine (Xeon with AVX-512, otherwise idle; 5 timed iterations
+//! from a fresh start, so the c-transform counts are early-training ones):
+//!
+//! | mode  | s / iteration | L-BFGS its | evaluations / point | GFLOP / iteration | GFLOP/s |
+//! |-------|---------------|------------|---------------------|-------------------|---------|
+//! | every | 1.259         | 2.60       | 46.2                | 117.7             | 93.4    |
+//! | once  | 0.289         | 11.59      | 52.3                | 13.2              | 45.6    |
+//! | r1    | 0.485         | 23.47      | 101.4               | 19.0              | 39.1    |
+//!
+//! against a dfdx f32 GEMM peak of ≈ 172 GFLOP/s at 1024³ (`examples/gemm_peak.rs`): the reference
+//! mode runs at 54 % of peak and spends ≈ 95 % of its FLOPs in the amortiser; the cached mode does
+//! 9× fewer FLOPs, about half of them in the online amortiser step (6.8 GFLOP), and its remaining time
+//! goes to the host-side L-BFGS, action and potential work, which is not GEMM-bound. (Under `every`
+//! the line search sees paths that move with y and fails often: ≈ 18 trials per iteration against
+//! ≈ 4.5 with fixed paths.) The earlier 4.06 s for `every` was measured on a loaded machine.
+//! Accuracy of the cached mode: see [`PathRefresh::OncePerSolve`].
 
 use lagrangian_ot::experiments::nlot::{obstacle_problem, NlotSettings};
 use lagrangian_ot::lagrangian::ObstacleShape;
 use lagrangian_ot::prelude::*;
+use lagrangian_ot::solver::PathRefresh;
 use std::time::Instant;
 
-fn time_config(name: &str, batch: usize, hidden: usize, iterations: usize) -> Result<()> {
+/// Dense-layer FLOPs per row of a forward pass through `widths`.
+fn mlp_flops(widths: &[usize]) -> f64 {
+    widths.windows(2).map(|w| 2.0 * (w[0] * w[1]) as f64).sum()
+}
+
+fn time_config(
+    name: &str,
+    batch: usize,
+    hidden: usize,
+    refresh: PathRefresh,
+    iterations: usize,
+) -> Result<()> {
     let mut settings = NlotSettings::paper();
     settings.batch_size = batch;
     settings.amortiser_hidden = vec![hidden, hidden];
     settings.amortiser.prefit_steps = 0;
     settings.amortiser.refit_every = 0;
     settings.eval_every = 0;
-    let run = |n: usize| -> Result<(f64, f64)> {
+    settings.path_refresh = refresh;
+    let run = |n: usize| -> Result<(f64, f64, f64)> {
         let mut s = settings.clone();
         s.iterations = n;
         let start = Instant::now();
@@ -27,30 +78,77 @@ fn time_config(name: &str, batch: usize, hidden: usize, iterations: usize) -> Re
             .progress(ProgressMode::Silent)
             .build()?
             .fit()?;
-        let its = &model.history.ctransform_iterations;
+        let h = &model.history;
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         Ok((
             start.elapsed().as_secs_f64(),
-            its.iter().sum::<f64>() / its.len() as f64,
+            mean(&h.ctransform_iterations),
+            mean(&h.ctransform_evaluations),
         ))
     };
-    let (warm, _) = run(1)?;
-    let (total, mean_its) = run(iterations + 1)?;
+    let (warm, _, _) = run(1)?;
+    let (total, mean_its, mean_evals) = run(iterations + 1)?;
     let per_iteration = (total - warm) / iterations as f64;
+
+    let b = batch as f64;
+    let amortiser = mlp_flops(&[4, hidden, hidden, 56]);
+    let (action, potential, small_net) = (2.0e4, 5.0e4, mlp_flops(&[2, 64, 64, 64, 64, 2]));
+    let cost_rows = (mean_evals + 1.0) * b;
+    let amortiser_rows = match refresh {
+        PathRefresh::EveryEvaluation => cost_rows,
+        PathRefresh::OncePerSolve => b,
+        PathRefresh::Restarts(k) => b * (k.get() + 1) as f64,
+        PathRefresh::Every(k) => b * ((mean_evals / k.get() as f64).ceil() + 1.0),
+    };
+    let flops = amortiser_rows * amortiser
+        + cost_rows * (action + potential)
+        + b * small_net * (1.0 + 3.0 * 2.0 + 3.0)
+        + 3.0 * b * amortiser;
     println!(
-        "{name}: batch {batch}, amortiser {hidden}x{hidden}: {per_iteration:.3} s per iteration \
-         (mean c-transform L-BFGS iterations {mean_its:.2}); reference JAX on 2 CPU cores: ~9.2 s -> {:.1}x",
+        "{name} [{refresh:?}]: batch {batch}, amortiser {hidden}x{hidden}: {per_iteration:.3} s per iteration \
+         (mean c-transform L-BFGS iterations {mean_its:.2}, evaluations per point {mean_evals:.1}); \
+         ≈ {:.1} GFLOP per iteration, {:.1} GFLOP/s; reference JAX on 2 CPU cores: ~9.2 s -> {:.1}x",
+        flops / 1e9,
+        flops / 1e9 / per_iteration,
         9.2 / per_iteration
     );
     Ok(())
 }
 
 fn main() -> Result<()> {
-    let iterations = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5);
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    // A leading integer is the number of timed iterations; the rest name modes.
+    let (iterations, rest) = match args.first().and_then(|a| a.parse::<usize>().ok()) {
+        Some(n) => (n, &args[1..]),
+        None => (5, &args[..]),
+    };
+    let mut modes = Vec::new();
+    for a in rest {
+        modes.push(match a.as_str() {
+            "every" => PathRefresh::EveryEvaluation,
+            "once" => PathRefresh::OncePerSolve,
+            r if r.starts_with('r') && r[1..].parse::<usize>().is_ok() => {
+                PathRefresh::restarts(r[1..].parse().unwrap_or(0))?
+            }
+            k => PathRefresh::every(k.parse().map_err(|_| {
+                Error::InvalidArgument(format!(
+                    "bench mode {k:?}: every, once, rK (K restarts) or an integer K (every K evaluations)"
+                ))
+            })?)?,
+        });
+    }
+    if modes.is_empty() {
+        modes = vec![PathRefresh::EveryEvaluation, PathRefresh::OncePerSolve];
+    }
     println!(
         "machine: {} threads available to rayon",
         rayon::current_num_threads()
     );
-    time_config("small", 256, 128, iterations)?;
-    time_config("paper", 1024, 1024, iterations)?;
+    for &mode in &modes {
+        time_config("small", 256, 128, mode, iterations)?;
+    }
+    for &mode in &modes {
+        time_config("paper", 1024, 1024, mode, iterations)?;
+    }
     Ok(())
 }

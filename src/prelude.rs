@@ -29,9 +29,9 @@ pub use crate::quick_mode;
 pub use crate::solver::{
     AmortiserSchedule, Conditioning, Conditions, ContinuousEncoding, DensitySettings, Hota, HotaAblation,
     HotaModel, HotaPreset, Hti, HtiConfig, HtiModel, HtiPreset, HtiVariant, LagrangianCost, Nctm, NctmModel,
-    Nlot, NlotModel, SquaredEuclidean, TransportCost,
+    Nlot, NlotModel, PathRefresh, SquaredEuclidean, TransportCost, WeakCost,
 };
 pub use crate::surrogate::{
     Anchors, DirectRegression, FlowMatching, FlowMatchingSettings, HtiSurrogate, LinearInterpolation,
-    RegressionSettings, Surrogate, Trajectories,
+    MetricFlowMatching, MetricFlowMatchingSettings, RegressionSettings, Surrogate, Trajectories,
 };

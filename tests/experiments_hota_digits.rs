@@ -8,7 +8,12 @@ use lagrangian_ot::Error;
 use std::path::Path;
 use std::process::Command;
 
+/// Serialises the fetch: the tests of this file run in parallel, and two concurrent runs of the
+/// script would race on the virtual environment and the output files.
+static FETCH: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 fn ensure_digits() {
+    let _guard = FETCH.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     let dir = default_digits_dir();
     if dir.join("x.npy").is_file() && dir.join("label.npy").is_file() {
         return;

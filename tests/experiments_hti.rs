@@ -22,7 +22,7 @@ fn reproduce_hti_semicircle_quick_scores_every_method() {
         "K_θ − Û ({cd_full}) should beat straight chords"
     );
     assert!(metric("nll_ktheta-u") < metric("nll_linear"));
-    for key in ["ktheta-u", "linear", "regression", "cfm"] {
+    for key in ["ktheta-u", "linear", "regression", "cfm", "mfm"] {
         let (nll, cd) = (metric(&format!("nll_{key}")), metric(&format!("cd_{key}")));
         assert!(
             nll.is_finite() && cd.is_finite() && cd < 0.5,

@@ -93,3 +93,144 @@ fn nlot_under_the_free_particle_action_moves_mass_to_the_target() {
     assert_eq!(paths.len(), 5);
     assert_eq!(paths[0].dim(), (11, 2));
 }
+
+/// A small trained box-obstacle NLOT problem: its cost (amortiser pre-fitted, obstacle annealed in),
+/// potential g, the c-transform's box and a batch of source points with their warm starts T(x).
+type BoxModel = lagrangian_ot::solver::NlotModel<
+    LagrangianCost<lagrangian_ot::lagrangian::Euclidean, lagrangian_ot::lagrangian::Obstacle>,
+>;
+
+fn trained_box_problem() -> (
+    BoxModel,
+    lagrangian_ot::lagrangian::Bounds,
+    ndarray::Array2<f32>,
+    ndarray::Array2<f32>,
+) {
+    use lagrangian_ot::experiments::nlot::{obstacle_problem, NlotSettings};
+    use lagrangian_ot::lagrangian::{ObstacleShape, Potential};
+    let mut settings = NlotSettings::quick();
+    settings.iterations = 150;
+    settings.batch_size = 128;
+    settings.amortiser_hidden = vec![64, 64];
+    settings.amortiser.prefit_steps = 150;
+    settings.amortiser.batch = 128;
+    settings.amortiser.refit_every = 0;
+    settings.annealing_steps = 10;
+    settings.eval_every = 0;
+    // The model the comparisons below were measured on was trained with cached paths. Trained the
+    // reference way (every evaluation), the same comparison gave: start 0.0592, every 0.0496, once
+    // 0.0649 (worse than the start when priced the reference way), once + 1 restart 0.0632; this is
+    // why the reference mode stays the default (see `PathRefresh::OncePerSolve`).
+    settings.path_refresh = lagrangian_ot::solver::PathRefresh::OncePerSolve;
+    let model = obstacle_problem(ObstacleShape::Box, &settings, 3)
+        .unwrap()
+        .progress(ProgressMode::Silent)
+        .build()
+        .unwrap()
+        .fit()
+        .unwrap();
+    let bounds = Potential::<lagrangian_ot::device::Device>::bounds(&model.cost.lagrangian.potential)
+        .expect("the box obstacle has bounds");
+    let mut r: SeededRng = rng(11);
+    let (source, _) = lagrangian_ot::experiments::nlot::strips();
+    let x = source.sample(&mut r, 200).unwrap();
+    let y0 = bounds.clip(&model.predict_map(&x).unwrap()).unwrap();
+    (model, bounds, x, y0)
+}
+
+#[test]
+fn cached_paths_match_the_reference_at_the_warm_start_and_follow_the_active_rows() {
+    use lagrangian_ot::solver::PathRefresh;
+    let (mut model, _, x, y0) = trained_box_problem();
+    let reference = model.cost.cost_and_grad_y(&x, &y0).unwrap();
+    let all: Vec<usize> = (0..x.nrows()).collect();
+    for refresh in [
+        PathRefresh::EveryEvaluation,
+        PathRefresh::OncePerSolve,
+        PathRefresh::every(3).unwrap(),
+    ] {
+        model.cost.path_refresh = refresh;
+        let mut solve = model.cost.solve_cost(&x).unwrap();
+        let (c, grad) = solve(&all, &y0).unwrap();
+        // Identical, not merely close: the first evaluation predicts exactly as the reference does.
+        assert_eq!(c, reference.0, "{refresh:?}: cost at the warm start");
+        assert_eq!(grad, reference.1, "{refresh:?}: ∇_y cost at the warm start");
+    }
+
+    // A later evaluation on a subset of rows at moved points uses the parameters predicted for
+    // those rows at the warm start (and not those of the first rows of the batch).
+    model.cost.path_refresh = PathRefresh::OncePerSolve;
+    let mut solve = model.cost.solve_cost(&x).unwrap();
+    solve(&all, &y0).unwrap();
+    let active: Vec<usize> = (0..x.nrows()).filter(|i| i % 3 == 1).collect();
+    let pick = |a: &ndarray::Array2<f32>| a.select(ndarray::Axis(0), &active);
+    let moved = pick(&y0) + 0.05;
+    let (c, grad) = solve(&active, &moved).unwrap();
+    let frozen = model.cost.predict(&pick(&x), &pick(&y0)).unwrap();
+    let expected = model
+        .cost
+        .amortiser
+        .action()
+        .cost_and_gradients(&model.cost.lagrangian, &pick(&x), &moved, &frozen, None)
+        .unwrap();
+    assert_eq!(c, expected.costs);
+    assert_eq!(grad, expected.d_y);
+    // ... which differ from the re-predicted reference there (otherwise the test proves nothing).
+    let fresh = model.cost.cost_and_grad_y(&pick(&x), &moved).unwrap();
+    let gap = (&fresh.0 - &c).mapv(f32::abs).sum();
+    assert!(gap > 0.0, "frozen and re-predicted paths coincide");
+    // Rows outside the batch are a typed error, not a panic.
+    assert!(solve(&[x.nrows()], &moved.slice(ndarray::s![..1, ..]).to_owned()).is_err());
+    assert!(PathRefresh::every(0).is_err());
+}
+
+#[test]
+fn cached_paths_reach_the_reference_c_transform_objective_on_the_box() {
+    use lagrangian_ot::optim::Lbfgs;
+    use lagrangian_ot::solver::{c_transform, nlot::paper_ctransform, PathRefresh};
+    let (mut model, _, x, y0) = trained_box_problem();
+    let lbfgs = Lbfgs::new(paper_ctransform()).unwrap();
+    let mut solve = |refresh| {
+        model.cost.path_refresh = refresh;
+        // Unclipped: with the box, the reference's objective (g at the unclipped y, zero cost
+        // gradient outside) lets points of this briefly trained g run out of the box, and the
+        // clipped result's objective then says little about either solve. Without it c grows
+        // quadratically and g at most linearly, so the minimum is well posed.
+        let result = c_transform(&lbfgs, &model.cost, &model.potential, None, &x, y0.clone()).unwrap();
+        // Both solutions priced the reference's way: c(x, ŷ) − g(ŷ) with paths re-predicted at ŷ.
+        let objective = model.cost.cost(&x, &result.y).unwrap() - model.potential_at(&result.y).unwrap();
+        (
+            result.y,
+            objective.mean().unwrap(),
+            result.lbfgs.mean_iterations(),
+        )
+    };
+    let (y_every, j_every, its_every) = solve(PathRefresh::EveryEvaluation);
+    let (y_once, j_once, its_once) = solve(PathRefresh::OncePerSolve);
+    let (_, j_restart, its_restart) = solve(PathRefresh::restarts(1).unwrap());
+    let j_start = (model.cost.cost(&x, &y0).unwrap() - model.potential_at(&y0).unwrap())
+        .mean()
+        .unwrap();
+    let moved = (&y_once - &y_every).mapv(f32::abs).mean().unwrap();
+    println!(
+        "objective: start {j_start:.5}, every {j_every:.5} ({its_every:.2} its), once {j_once:.5} \
+         ({its_once:.2} its), once + 1 restart {j_restart:.5} ({its_restart:.2} its); \
+         mean |ŷ_once − ŷ_every| {moved:.2e}"
+    );
+    assert!(j_every < j_start, "the reference c-transform made progress");
+    assert!(j_once < j_start, "the cached c-transform made progress");
+    // The cached mode reaches the reference's objective to within 3 % of its value. (Here the warm
+    // start of this briefly trained T is poor and points move ≈ 0.07 from it, so the frozen paths
+    // are priced far from where they were predicted: measured gap 2.5 %, about 30 % of the
+    // progress the reference makes from the warm start.)
+    assert!(
+        (j_once - j_every).abs() <= 0.03 * j_every.abs(),
+        "once {j_once} vs every {j_every} (start {j_start})"
+    );
+    // One restart re-anchors the paths at the first solve's answer and closes the gap: measured
+    // 0.10822 against the reference's 0.10825, asserted to 0.3 % of the objective.
+    assert!(
+        j_restart <= j_every + 0.003 * j_every.abs(),
+        "once + 1 restart {j_restart} vs every {j_every} (start {j_start})"
+    );
+}

@@ -13,8 +13,8 @@ use crate::plot::{Figure, Plot};
 use crate::progress::ProgressMode;
 use crate::solver::{DensitySettings, Hti, HtiModel, HtiPreset, HtiVariant};
 use crate::surrogate::{
-    Anchors, DirectRegression, FlowMatching, FlowMatchingSettings, LinearInterpolation, RegressionSettings,
-    Surrogate,
+    Anchors, DirectRegression, FlowMatching, FlowMatchingSettings, LinearInterpolation, MetricFlowMatching,
+    MetricFlowMatchingSettings, RegressionSettings, Surrogate,
 };
 
 /// The semicircle's clipping box (spec §3.4).
@@ -129,7 +129,7 @@ fn score<S: Surrogate + ?Sized>(
 
 /// `lot reproduce hti-semicircle`: the four CLOT variants of the paper's table (quick mode: the full
 /// method alone, with the quick preset) and the baselines (linear interpolation of coupled samples,
-/// direct regression, conditional flow matching), NLL and CD beside the paper's.
+/// direct regression, conditional flow matching, metric flow matching), NLL and CD beside the paper's.
 pub(super) fn semicircle_experiment(config: &RunConfig) -> Result<Report> {
     let (preset, variants): (HtiPreset, &[HtiVariant]) = if config.quick {
         (HtiPreset::Quick, &[HtiVariant::LearnedDensity])
@@ -175,9 +175,22 @@ pub(super) fn semicircle_experiment(config: &RunConfig) -> Result<Report> {
         seed,
         None,
     )?);
+    // MFM's velocity stage uses CFM's settings, so the two differ only in their interpolants.
+    let metric = MetricFlowMatchingSettings::default().flow(flow.clone());
+    let metric = if config.quick {
+        metric.interpolant_iterations(300)
+    } else {
+        metric
+    };
     scored.push(score(
         "cfm",
         &FlowMatching::fit(&anchors, &flow.seed(seed))?,
+        seed,
+        None,
+    )?);
+    scored.push(score(
+        "mfm",
+        &MetricFlowMatching::fit(&anchors, &metric.seed(seed))?,
         seed,
         None,
     )?);

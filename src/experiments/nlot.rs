@@ -14,7 +14,7 @@ use crate::path::{
 };
 use crate::plot::{Figure, Plot};
 use crate::progress::ProgressMode;
-use crate::solver::{AmortiserSchedule, LagrangianCost, Nlot};
+use crate::solver::{AmortiserSchedule, LagrangianCost, Nlot, PathRefresh};
 
 /// The sizes of an NLOT run; [`NlotSettings::paper`] is Table 3 of the paper as the reference runs it.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +27,9 @@ pub struct NlotSettings {
     pub amortiser_hidden: Vec<usize>,
     /// When the amortiser learns.
     pub amortiser: AmortiserSchedule,
+    /// How often a c-transform solve re-predicts the paths ([`PathRefresh::EveryEvaluation`] is the
+    /// reference; the default holds them fixed per solve).
+    pub path_refresh: PathRefresh,
     /// Iterations over which the obstacle is annealed in.
     pub annealing_steps: usize,
     /// Evaluation period (iterations).
@@ -44,6 +47,7 @@ impl NlotSettings {
             batch_size: 1024,
             amortiser_hidden: vec![1024, 1024],
             amortiser: AmortiserSchedule::default(),
+            path_refresh: PathRefresh::default(),
             annealing_steps: 2000,
             eval_every: 250,
             optimizer: None,
@@ -64,6 +68,7 @@ impl NlotSettings {
                 refit_steps: 50,
                 refit_until: 250,
             },
+            path_refresh: PathRefresh::default(),
             annealing_steps: 100,
             eval_every: 100,
             // 300 steps at the paper's 5e-5 barely move the networks; a larger constant rate does.
@@ -129,6 +134,7 @@ pub fn obstacle_problem(
     let amortiser = SplineAmortiser::new(action, 0, amortiser_config)?;
     let cost = LagrangianCost::new(Lagrangian::euclidean(2).with_potential(obstacle), amortiser)
         .schedule(settings.amortiser.clone())
+        .path_refresh(settings.path_refresh)
         .on_step(move |it, lagrangian| annealing.apply(&mut lagrangian.potential, it));
     let (source, target) = if shape == ObstacleShape::GmmDiscs {
         gmm_measures()

@@ -8,10 +8,16 @@
 use crate::data::Measure;
 use crate::device::SeededRng;
 use crate::error::{Error, Result};
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, Axis};
 
 /// The solver's current amortised map x ↦ T(x), lent to [`TransportCost::observe`].
 pub type MapFn<'a> = dyn Fn(&Array2<f32>) -> Result<Array2<f32>> + 'a;
+
+/// The cost as one c-transform solve evaluates it: `cost(active, y)` returns c(x_i, y_i) and
+/// ∇_y c(x_i, y_i) for the rows `active` (indices into the solve's batch x, increasing) at the points
+/// `y`, `[active.len(), d]`. Built per solve by [`TransportCost::solve_cost`], so it may keep state
+/// across the solve's evaluations (the frozen paths of a [`LagrangianCost`](super::LagrangianCost)).
+pub type SolveCost<'a> = Box<dyn FnMut(&[usize], &Array2<f32>) -> Result<(Array1<f32>, Array2<f32>)> + 'a>;
 
 /// A ground cost between points of the same space, evaluated on paired rows.
 pub trait TransportCost {
@@ -23,6 +29,23 @@ pub trait TransportCost {
     fn cost(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<Array1<f32>>;
     /// c(x_i, y_i) and ∇_y c(x_i, y_i), `[B]` and `[B, d]`.
     fn cost_and_grad_y(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<(Array1<f32>, Array2<f32>)>;
+    /// The cost for one c-transform solve over the batch `x`, `[B, d]` (see [`SolveCost`]). The
+    /// default evaluates [`cost_and_grad_y`](Self::cost_and_grad_y) on the selected rows at every
+    /// call; a cost whose evaluation has an expensive part that may be held fixed during one solve
+    /// (the amortised paths of a [`LagrangianCost`](super::LagrangianCost) under
+    /// [`PathRefresh::OncePerSolve`](super::PathRefresh)) overrides it.
+    fn solve_cost<'a>(&'a self, x: &'a Array2<f32>) -> Result<SolveCost<'a>> {
+        Ok(Box::new(move |active: &[usize], y: &Array2<f32>| {
+            self.cost_and_grad_y(&select_rows("TransportCost::solve_cost", x, active)?, y)
+        }))
+    }
+    /// How many times the c-transform restarts its L-BFGS from the previous solve's result, each time
+    /// with a fresh [`solve_cost`](Self::solve_cost) (fresh history and iteration budget). Default 0;
+    /// a cost that holds something fixed per solve may ask for restarts to re-anchor it at the
+    /// solution ([`PathRefresh::Restarts`](super::PathRefresh)).
+    fn solve_restarts(&self) -> usize {
+        0
+    }
     /// Called once before training, with the two measures (e.g. to pre-fit amortised paths).
     fn prepare(&mut self, _rng: &mut SeededRng, _source: &Measure, _target: &Measure) -> Result<()> {
         Ok(())
@@ -78,6 +101,17 @@ pub fn check_pairs(context: &str, x: &Array2<f32>, y: &Array2<f32>, dim: usize) 
         return Err(Error::Empty(format!("{context}: no pairs")));
     }
     Ok(())
+}
+
+/// The rows `rows` of `x`, or a typed error (not a panic) when an index is out of range.
+pub fn select_rows(context: &str, x: &Array2<f32>, rows: &[usize]) -> Result<Array2<f32>> {
+    match rows.iter().find(|&&i| i >= x.nrows()) {
+        Some(i) => Err(Error::InvalidArgument(format!(
+            "{context}: row {i} of a batch of {}",
+            x.nrows()
+        ))),
+        None => Ok(x.select(Axis(0), rows)),
+    }
 }
 
 /// `points` evenly spaced positions on the segment from each x_i to y_i.

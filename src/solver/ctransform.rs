@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::lagrangian::Bounds;
 use crate::nn::{HostMlp, Mlp, TensorDevice};
 use crate::optim::{Lbfgs, LbfgsResult};
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2};
 
 /// The refined c-transform of a batch: the argmins and what the L-BFGS reported per point.
 #[derive(Debug)]
@@ -20,7 +20,10 @@ pub struct CTransformResult {
 }
 
 /// Minimises c(x_i, clip(y)) − g(y) for every row from `y0`. Outside the box the clipped coordinates
-/// have zero cost gradient, as in the reference; the result is clipped again.
+/// have zero cost gradient, as in the reference; the result is clipped again. The cost is evaluated
+/// through [`TransportCost::solve_cost`], and the returned `value` is the objective that solve
+/// minimised (for a [`LagrangianCost`](super::LagrangianCost) holding its paths fixed, along those
+/// paths).
 pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
     lbfgs: &Lbfgs,
     cost: &C,
@@ -31,13 +34,32 @@ pub fn c_transform<C: TransportCost + ?Sized, D: TensorDevice<f32>>(
 ) -> Result<CTransformResult> {
     // Weights are frozen during the c-transform: a host snapshot evaluates g and ∇g much faster.
     let potential = HostMlp::snapshot(potential);
-    c_transform_with(
-        lbfgs,
-        bounds,
-        y0,
-        |active, y| cost.cost_and_grad_y(&x.select(Axis(0), active), y),
-        |_, y| potential.value_and_gradient(y),
-    )
+    // One cost closure per solve, so that a cost may hold its paths fixed across the solve's
+    // evaluations (`PathRefresh`); the default closure evaluates the cost afresh every time. A cost
+    // may ask for restarts: each continues from the previous solve's (clipped) answer with a fresh
+    // closure and a fresh L-BFGS.
+    let solve = |start: Array2<f32>| {
+        c_transform_with(lbfgs, bounds, start, cost.solve_cost(x)?, |_, y| {
+            potential.value_and_gradient(y)
+        })
+    };
+    let mut result = solve(y0)?;
+    for _ in 0..cost.solve_restarts() {
+        let mut next = solve(result.y.clone())?;
+        accumulate(&mut next.lbfgs, &result.lbfgs);
+        result = next;
+    }
+    Ok(result)
+}
+
+/// Adds the work of an earlier solve of the same batch (iterations, evaluations, line-search failures,
+/// batched calls) to `result`, whose points, values and statuses are the later solve's.
+fn accumulate(result: &mut LbfgsResult, earlier: &LbfgsResult) {
+    let add = |a: &mut Vec<usize>, b: &[usize]| a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+    add(&mut result.iterations, &earlier.iterations);
+    add(&mut result.evaluations, &earlier.evaluations);
+    add(&mut result.line_search_failures, &earlier.line_search_failures);
+    result.batch_calls += earlier.batch_calls;
 }
 
 /// The c-transform for any cost and potential given as closures over the rows still being optimised:

@@ -22,13 +22,13 @@ pub use clot::{
     DensitySettings, Hti, HtiBuilder, HtiConfig, HtiHistory, HtiMetric, HtiModel, HtiPotential, HtiPreset,
     HtiVariant,
 };
-pub use cost::{MapFn, SquaredEuclidean, TransportCost};
+pub use cost::{MapFn, SolveCost, SquaredEuclidean, TransportCost};
 pub use ctransform::{c_transform, c_transform_with, CTransformResult};
 pub use hota::{
     hjb_residual_loss, Hota, HotaAblation, HotaBuilder, HotaConfig, HotaHistory, HotaModel, HotaPreset,
     NoiseSchedule, Normalization, Rollout,
 };
-pub use lagrangian_cost::{AmortiserSchedule, LagrangianCost};
+pub use lagrangian_cost::{AmortiserSchedule, LagrangianCost, PathRefresh};
 pub use metric_learning::{
     alignment_on_grid, cheap_directions, metric_cost_gradient, EnvelopeBatch, LearnedMetric, MetricLearning,
     MetricLearningBuilder, MetricLearningHistory, MetricLearningModel, PathSchedule,
@@ -39,5 +39,5 @@ pub use replay::ReplayBuffer;
 pub mod nctm;
 pub use nctm::{
     ConditionEncoder, ConditionSpace, ConditionalNet, ConditionalSampler, Conditioning, Conditions,
-    ContinuousEncoding, Nctm, NctmBuilder, NctmHistory, NctmModel, NetShape,
+    ContinuousEncoding, Nctm, NctmBuilder, NctmHistory, NctmModel, NetShape, WeakCost,
 };

@@ -37,7 +37,13 @@
 //!   interpolated poorly (0.31 on held-out horizons); with 32/16-wide networks and 2 frequencies (the top
 //!   one, 2π, has a period of four grid steps) the held-out error drops to about 0.03 and a fit is about
 //!   3× faster.
-//! - Deterministic `T(x, c)` only (strong cost, no latent `z`; the spec allows this for the strong cost).
+//! - The map is deterministic, `T(x, c)`, unless a [`WeakCost`] is set: then it is the stochastic map
+//!   `T(x, z, c)` of NOT with a Gaussian latent `z` appended to its input, trained under the γ-weak
+//!   quadratic cost (spec §1). With `Z` latent draws per source point the map loss is
+//!   `mean (x − m)² + (1 − γ)·mean (T(x, z, c) − m)² − mean f(T(x, z, c), c)`, `m` the mean of the `Z`
+//!   outputs of one `x`: since `E‖x − y‖² = ‖x − m‖² + Var`, this is the (1/D-scaled, as the strong
+//!   cost) `E‖x − y‖² − γ Var` of the weak cost. γ = 1 charges only the conditional mean, so the map
+//!   may spread each point over the target (one-to-many plans).
 //! - The map is not residual, so pre-training toward the identity matters (as in the paper's schedule).
 //!
 //! ```
@@ -116,6 +122,73 @@ pub mod defaults {
     pub const BATCH_SIZE: usize = 128;
     /// Points per condition drawn by the [`crate::plot::Plot`] implementation.
     pub const PLOT_SAMPLES: usize = 256;
+    /// Weak cost: width of the latent input `z` (NOT's 2-D toy setting).
+    pub const LATENT_DIM: usize = 2;
+    /// Weak cost: standard deviation of `z` (NOT's toy setting).
+    pub const LATENT_STD: f32 = 0.1;
+    /// Weak cost: latent draws per source point in a map step (NOT's toy setting).
+    pub const LATENT_SAMPLES: usize = 4;
+    /// Weak cost: γ (ours: the conditional mean alone is charged).
+    pub const GAMMA: f32 = 1.0;
+}
+
+/// The γ-weak quadratic cost with a latent input (spec §1): the map becomes `T(x, z, c)`,
+/// `z ~ N(0, latent_std² I)`, and the cost of sending `x` to the law of `T(x, ·, c)` is
+/// `E‖x − y‖² − γ Var` (scaled by `1/D` as the strong cost). See the module docs for the loss.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WeakCost {
+    /// γ ≥ 0: how much the conditional spread is rewarded. 0 is the strong cost with a (useless)
+    /// latent input; 1 charges the conditional mean only.
+    pub gamma: f32,
+    /// Width of `z` (> 0).
+    pub latent_dim: usize,
+    /// Standard deviation of `z` (> 0).
+    pub latent_std: f32,
+    /// Latent draws per source point in a map step (≥ 2, to estimate the conditional variance).
+    pub samples: usize,
+}
+
+impl Default for WeakCost {
+    fn default() -> Self {
+        WeakCost {
+            gamma: defaults::GAMMA,
+            latent_dim: defaults::LATENT_DIM,
+            latent_std: defaults::LATENT_STD,
+            samples: defaults::LATENT_SAMPLES,
+        }
+    }
+}
+
+impl WeakCost {
+    /// The γ-weak cost with NOT's toy latent settings.
+    pub fn with_gamma(gamma: f32) -> Self {
+        WeakCost {
+            gamma,
+            ..WeakCost::default()
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.gamma.is_finite() && self.gamma >= 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "NCTM weak cost: γ must be finite and ≥ 0, got {}",
+                self.gamma
+            )));
+        }
+        if self.latent_dim == 0 || !(self.latent_std.is_finite() && self.latent_std > 0.0) {
+            return Err(Error::InvalidArgument(format!(
+                "NCTM weak cost: the latent needs width > 0 and a finite std > 0, got {} and {}",
+                self.latent_dim, self.latent_std
+            )));
+        }
+        if self.samples < 2 {
+            return Err(Error::InvalidArgument(format!(
+                "NCTM weak cost: at least 2 latent draws per point estimate the variance, got {}",
+                self.samples
+            )));
+        }
+        Ok(())
+    }
 }
 
 /// How the condition code enters the networks' final encoder layer.
@@ -630,6 +703,7 @@ pub struct NctmBuilder {
     iterations: usize,
     transport_steps: usize,
     batch_size: usize,
+    weak: Option<WeakCost>,
     seed: u64,
     progress: ProgressMode,
     source: Option<Arc<ConditionalSampler>>,
@@ -671,6 +745,7 @@ impl Nctm {
             iterations: defaults::ITERATIONS,
             transport_steps: defaults::TRANSPORT_STEPS,
             batch_size: defaults::BATCH_SIZE,
+            weak: None,
             seed: 0,
             progress: ProgressMode::Auto,
             source: None,
@@ -755,6 +830,12 @@ impl NctmBuilder {
         self.batch_size = n;
         self
     }
+    /// Trains the stochastic map `T(x, z, c)` under the γ-weak cost (default: the strong cost and a
+    /// deterministic map).
+    pub fn weak_cost(mut self, weak: WeakCost) -> Self {
+        self.weak = Some(weak);
+        self
+    }
     /// Seed of every random draw (default 0).
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = seed;
@@ -806,6 +887,9 @@ impl NctmBuilder {
             return Err(Error::InvalidArgument(
                 "NCTM needs at least one condition variable: set .categorical(..) or .continuous(..)".into(),
             ));
+        }
+        if let Some(weak) = &self.weak {
+            weak.validate()?;
         }
         if self.space.levels.contains(&0) {
             return Err(Error::InvalidArgument(
@@ -867,6 +951,7 @@ pub struct NctmModel {
     pub history: NctmHistory,
     space: ConditionSpace,
     dim: usize,
+    weak: Option<WeakCost>,
     seed: u64,
     source: Arc<ConditionalSampler>,
     target: Arc<ConditionalSampler>,
@@ -893,6 +978,76 @@ fn sample_checked(
     Ok(points)
 }
 
+/// The map's input for `x`: `x` itself for a deterministic map; with a weak cost, `repeat` rows per
+/// point (row `i·repeat + k` is `[x_i, z_ik]`, `z_ik ~ N(0, latent_std² I)`).
+fn map_input(
+    rng: &mut SeededRng,
+    x: &Array2<f32>,
+    weak: Option<&WeakCost>,
+    repeat: usize,
+) -> Result<Array2<f32>> {
+    let Some(weak) = weak else {
+        return Ok(x.clone());
+    };
+    let rows = x.nrows() * repeat;
+    let z = toy::gaussian(rng, rows, &vec![0.0; weak.latent_dim], weak.latent_std)?;
+    Ok(with_latent(x, &z, repeat))
+}
+
+/// `[x_{r / repeat}, z_r]` for every row `r` of `z`.
+fn with_latent(x: &Array2<f32>, z: &Array2<f32>, repeat: usize) -> Array2<f32> {
+    let (dim, zd) = (x.ncols(), z.ncols());
+    Array2::from_shape_fn((z.nrows(), dim + zd), |(r, j)| {
+        if j < dim {
+            x[[r / repeat, j]]
+        } else {
+            z[[r, j - dim]]
+        }
+    })
+}
+
+/// `0, 0, …, 1, 1, …`: each of `n` indices `repeat` times.
+fn repeated_rows(n: usize, repeat: usize) -> Vec<usize> {
+    (0..n * repeat).map(|r| r / repeat).collect()
+}
+
+/// The γ-weak transport cost of a map step, `mean (x − m)² + (1 − γ)·mean (T − m)²` over elements, for
+/// the outputs `tx: [B·Z, D]` of [`map_input`]'s rows and the `B` source points `x`. The conditional
+/// means `m` are one product with the block-averaging matrix, in the transposed layout `[D, B·Z]` so
+/// that the taped tensor stays on the left of the product.
+fn weak_cost_loss(
+    dev: &Device,
+    tx: &Tensor2<Device, crate::nn::Taped<Device>>,
+    x: &Array2<f32>,
+    weak: &WeakCost,
+) -> Result<dfdx::tensor::Tensor<Rank0, f32, Device, crate::nn::Taped<Device>>> {
+    use dfdx::shapes::Axes2;
+    use dfdx::tensor_ops::{PermuteTo, TryMatMul};
+    let (b, z) = (x.nrows(), weak.samples);
+    let rows = b * z;
+    let average: Vec<f32> = (0..rows * rows)
+        .map(|k| {
+            if (k / rows) / z == (k % rows) / z {
+                1.0 / z as f32
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let average = dev
+        .try_tensor_from_vec(average, (rows, rows))
+        .map_err(device_error)?;
+    let x_rep = x.select(NdAxis(0), &repeated_rows(b, z)).reversed_axes();
+    let x_rep = array_to_tensor(dev, &x_rep.as_standard_layout().to_owned(), "NCTM source batch")?;
+    let transposed = || tx.with_empty_tape().permute::<_, Axes2<1, 0>>();
+    let mean = transposed().matmul(average);
+    let spread = (transposed() - mean.with_empty_tape())
+        .square()
+        .mean::<Rank0, _>();
+    let fit = (mean - x_rep).square().mean::<Rank0, _>();
+    Ok(fit + spread * (1.0 - weak.gamma))
+}
+
 fn draw_conditions(rng: &mut SeededRng, pool: &Conditions, n: usize) -> Conditions {
     let index: Vec<usize> = (0..n).map(|_| rng.gen_range(0..pool.len())).collect();
     pool.select_unchecked(&index)
@@ -911,7 +1066,10 @@ impl Nctm {
         let dim = config.dim;
         let dev = default_device(config.seed);
         let mut rng = rng(config.seed);
-        let map_shape = config.shape.clone();
+        let map_shape = NetShape {
+            in_dim: dim + config.weak.map_or(0, |w| w.latent_dim),
+            ..config.shape.clone()
+        };
         let critic_shape = NetShape {
             out_dim: 1,
             ..config.shape.clone()
@@ -941,7 +1099,9 @@ impl Nctm {
             let x = sample_checked(&*source, &mut rng, &cond, dim, "source")?;
             let y = sample_checked(&*target, &mut rng, &cond, dim, "target")?;
             let x_t = array_to_tensor(&dev, &x, "NCTM source batch")?;
-            let tx = t.forward(traced(&x_t), &cond)?;
+            let input = map_input(&mut rng, &x, config.weak.as_ref(), 1)?;
+            let input_t = array_to_tensor(&dev, &input, "NCTM map input")?;
+            let tx = t.forward(traced(&input_t), &cond)?;
             let loss = (tx - x_t.clone()).square().mean::<Rank0, _>();
             let map_loss = loss.array() as f64;
             check_loss(step, map_loss)?;
@@ -974,9 +1134,23 @@ impl Nctm {
             for _ in 0..config.transport_steps {
                 let cond = draw_conditions(&mut rng, &train_conditions, b);
                 let x = sample_checked(&*source, &mut rng, &cond, dim, "source")?;
-                let x_t = array_to_tensor(&dev, &x, "NCTM source batch")?;
-                let tx = t.forward(traced(&x_t), &cond)?;
-                let cost = (tx.with_empty_tape() - x_t.clone()).square().mean::<Rank0, _>();
+                let (tx, cost, cond) = match &config.weak {
+                    None => {
+                        let x_t = array_to_tensor(&dev, &x, "NCTM source batch")?;
+                        let tx = t.forward(traced(&x_t), &cond)?;
+                        let cost = (tx.with_empty_tape() - x_t).square().mean::<Rank0, _>();
+                        (tx, cost, cond)
+                    }
+                    Some(weak) => {
+                        let z = weak.samples;
+                        let input = map_input(&mut rng, &x, Some(weak), z)?;
+                        let cond = cond.select_unchecked(&repeated_rows(b, z));
+                        let input_t = array_to_tensor(&dev, &input, "NCTM map input")?;
+                        let tx = t.forward(traced(&input_t), &cond)?;
+                        let cost = weak_cost_loss(&dev, &tx, &x, weak)?;
+                        (tx, cost, cond)
+                    }
+                };
                 let potential = f.forward(tx, &cond)?.mean::<Rank0, _>();
                 cost_value = cost.array() as f64;
                 let loss = cost - potential;
@@ -988,7 +1162,7 @@ impl Nctm {
             let cond = draw_conditions(&mut rng, &train_conditions, b);
             let x = sample_checked(&*source, &mut rng, &cond, dim, "source")?;
             let y = sample_checked(&*target, &mut rng, &cond, dim, "target")?;
-            let tx = t.forward_array(&x, &cond)?;
+            let tx = t.forward_array(&map_input(&mut rng, &x, config.weak.as_ref(), 1)?, &cond)?;
             let both = ndarray::concatenate(NdAxis(0), &[tx.view(), y.view()])
                 .map_err(|e| Error::shape("NCTM critic batch", "equal widths", e.to_string()))?;
             let both_cond = cond.stack(&cond)?;
@@ -1023,6 +1197,7 @@ impl Nctm {
             history,
             space: config.space,
             dim,
+            weak: config.weak,
             seed: config.seed,
             source,
             target,
@@ -1030,6 +1205,12 @@ impl Nctm {
             plot_conditions,
         })
     }
+}
+
+fn critic_path(path: &std::path::Path) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".critic.npz");
+    std::path::PathBuf::from(name)
 }
 
 /// Up to `k` distinct rows of `pool`, spread over it.
@@ -1054,21 +1235,80 @@ fn spread_rows(pool: &Conditions, k: usize) -> Conditions {
 
 impl NctmModel {
     /// The learned transport `T(x_i, c_i)` of each row `x_i` of `x: [N, dim]` under its condition
-    /// row. Errors: wrong width or row counts ([`Error::Shape`]), unknown category
-    /// ([`Error::InvalidArgument`]), NaN input ([`Error::NonFinite`]).
+    /// row. A map trained under a [`WeakCost`] is evaluated at the latent's mean `z = 0` (a point
+    /// estimate; [`NctmModel::sample_transport`] draws from the plan). Errors: wrong width or row
+    /// counts ([`Error::Shape`]), unknown category ([`Error::InvalidArgument`]), NaN input
+    /// ([`Error::NonFinite`]).
     pub fn transport(&self, x: &Array2<f32>, conditions: &Conditions) -> Result<Array2<f32>> {
-        if x.ncols() != self.dim {
+        let zeros = Array2::zeros((x.nrows(), self.latent_dim()));
+        self.transport_with_latent(x, &zeros, conditions)
+    }
+
+    /// `T(x_i, z_i, c_i)` with a fresh latent draw per row: a sample of the learned (stochastic) plan
+    /// given each `x_i`. For a deterministic map this is [`NctmModel::transport`].
+    pub fn sample_transport(
+        &self,
+        rng: &mut SeededRng,
+        x: &Array2<f32>,
+        conditions: &Conditions,
+    ) -> Result<Array2<f32>> {
+        let z = match &self.weak {
+            Some(w) => toy::gaussian(rng, x.nrows(), &vec![0.0; w.latent_dim], w.latent_std)?,
+            None => Array2::zeros((x.nrows(), 0)),
+        };
+        self.transport_with_latent(x, &z, conditions)
+    }
+
+    /// `T(x_i, z_i, c_i)` for given latents `z: [N, latent_dim]` (`latent_dim` is 0 for a deterministic
+    /// map). Errors as [`NctmModel::transport`].
+    pub fn transport_with_latent(
+        &self,
+        x: &Array2<f32>,
+        z: &Array2<f32>,
+        conditions: &Conditions,
+    ) -> Result<Array2<f32>> {
+        if x.ncols() != self.dim || z.dim() != (x.nrows(), self.latent_dim()) {
             return Err(Error::shape(
                 "NctmModel::transport",
-                format!("[N, {}]", self.dim),
-                format!("{:?}", x.shape()),
+                format!("x: [N, {}] and z: [N, {}]", self.dim, self.latent_dim()),
+                format!("x: {:?} and z: {:?}", x.shape(), z.shape()),
             ));
         }
         if x.nrows() == 0 {
             return Err(Error::Empty("NctmModel::transport: no points".into()));
         }
+        ensure_finite("NctmModel::transport latent", z.iter())?;
         self.space.check(conditions)?;
-        self.map.forward_array(x, conditions)
+        self.map.forward_array(&with_latent(x, z, 1), conditions)
+    }
+
+    /// The weak cost the map was trained under (`None`: strong cost, deterministic map).
+    pub fn weak_cost(&self) -> Option<&WeakCost> {
+        self.weak.as_ref()
+    }
+
+    /// Width of the map's latent input (0 for a deterministic map).
+    pub fn latent_dim(&self) -> usize {
+        self.weak.map_or(0, |w| w.latent_dim)
+    }
+
+    /// Saves the map's weights to `path` (`.npz`) and the critic's to `path` + `.critic.npz`, each
+    /// atomically (temp file, then rename).
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        self.map.save(path)?;
+        self.critic.save(critic_path(path))
+    }
+
+    /// Loads what [`NctmModel::save`] wrote into this model, which must have the same architecture
+    /// (a mismatch is an [`Error::Checkpoint`] and leaves the model untouched).
+    pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        let path = path.as_ref();
+        let (mut map, mut critic) = (self.map.clone(), self.critic.clone());
+        map.load(path)?;
+        critic.load(critic_path(path))?;
+        (self.map, self.critic) = (map, critic);
+        Ok(())
     }
 
     /// [`NctmModel::transport`] of every row under one condition.
@@ -1129,7 +1369,8 @@ impl NctmModel {
     fn condition_panel(&self, i: usize, rng: &mut SeededRng) -> Result<Figure> {
         let (cat, cont) = self.plot_conditions.row(i)?;
         let (x, y) = self.sample_pair(rng, &cat, &cont, defaults::PLOT_SAMPLES)?;
-        let pushed = self.transport_at(&x, &cat, &cont)?;
+        let cond = Conditions::repeat(&cat, &cont, x.nrows())?;
+        let pushed = self.sample_transport(rng, &x, &cond)?;
         let mut fig = Figure::new().title(&self.plot_conditions.describe(i)?);
         if self.dim >= 2 {
             let (x2, y2, p2) = (

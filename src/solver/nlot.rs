@@ -230,6 +230,11 @@ pub struct NlotHistory {
     pub map_loss: Vec<f64>,
     /// Mean L-BFGS iterations of the c-transform.
     pub ctransform_iterations: Vec<f64>,
+    /// Mean objective evaluations per point of the c-transform (start plus line-search trials;
+    /// the final value evaluation is not counted): rows × this is the batched cost work.
+    pub ctransform_evaluations: Vec<f64>,
+    /// Batched objective calls of the c-transform (the active-set rounds).
+    pub ctransform_batch_calls: Vec<usize>,
     /// Iterations at which evaluations ran.
     pub eval_iteration: Vec<usize>,
     /// Entropic W2² (Sinkhorn ε = 1e-3 on |x − y|², reg_ot_cost) × 100 of pushforward vs target.
@@ -343,6 +348,10 @@ impl<C: TransportCost> Nlot<C> {
             h.dual_objective.push(dual);
             h.map_loss.push(map_loss);
             h.ctransform_iterations.push(refined.lbfgs.mean_iterations());
+            let evaluations = &refined.lbfgs.evaluations;
+            h.ctransform_evaluations
+                .push(evaluations.iter().sum::<usize>() as f64 / evaluations.len().max(1) as f64);
+            h.ctransform_batch_calls.push(refined.lbfgs.batch_calls);
             if eval_every > 0 && (step % eval_every == 0 || step + 1 == iterations) {
                 model.potential = g.clone();
                 model.map = t.clone();

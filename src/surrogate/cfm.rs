@@ -73,7 +73,7 @@ impl FlowMatchingSettings {
         self
     }
 
-    fn validate(&self) -> Result<()> {
+    pub(crate) fn validate(&self) -> Result<()> {
         positive("iterations", self.iterations)?;
         positive("batch_size", self.batch_size)?;
         positive("euler_steps", self.euler_steps)?;
@@ -103,6 +103,17 @@ impl FlowMatching {
     /// inconsistent anchors or invalid settings; [`crate::Error::Diverged`] if the loss blows up.
     pub fn fit(anchors: &Anchors, settings: &FlowMatchingSettings) -> Result<Self> {
         validate_anchors(anchors)?;
+        Self::fit_along(anchors, settings, &Straight)
+    }
+
+    /// Trains the velocity network on the curves `interpolant` draws between minibatch-OT pairs
+    /// (the straight lines of [`FlowMatching::fit`], or MFM's learned interpolants). `anchors` must
+    /// already have passed `validate_anchors`.
+    pub(crate) fn fit_along(
+        anchors: &Anchors,
+        settings: &FlowMatchingSettings,
+        interpolant: &impl Interpolant,
+    ) -> Result<Self> {
         settings.validate()?;
         let rule = CouplingRule::new(anchors.encoding, settings.condition_weight)?;
         let dim = anchors.dim();
@@ -112,7 +123,7 @@ impl FlowMatching {
         let mut draws = rng(settings.seed);
         let mut losses = Vec::with_capacity(settings.iterations);
         for step in 0..settings.iterations {
-            let batch = velocity_batch(anchors, rule, settings.batch_size, &mut draws)?;
+            let batch = velocity_batch(anchors, rule, interpolant, settings.batch_size, &mut draws)?;
             losses.push(mse_step(
                 &mut net,
                 &mut adam,
@@ -166,39 +177,98 @@ impl FlowMatching {
     }
 }
 
-/// Minibatch-OT pairs of every interval, stacked.
+/// Minibatch-OT pairs of one interval `[t_k, t_{k+1}]`, each with its own fraction `s ∈ [0, 1)`
+/// of the way along the interval: what every flow-matching variant trains on, whatever curve it
+/// then draws between the two ends.
+pub(crate) struct IntervalPairs {
+    /// Interval index.
+    pub k: usize,
+    /// Start points (rows of anchor `k`).
+    pub y0: Array2<f32>,
+    /// Their OT partners at anchor `k + 1`.
+    pub y1: Array2<f32>,
+    /// The encoded conditions of the start points.
+    pub cond: Array2<f32>,
+    /// The fraction of the interval of every pair.
+    pub s: Vec<f32>,
+}
+
+impl IntervalPairs {
+    /// `τ` (normalised anchor time) of every pair.
+    pub fn tau(&self, times: &[f32]) -> Vec<f32> {
+        let (t0, dt) = (times[self.k], times[self.k + 1] - times[self.k]);
+        self.s
+            .iter()
+            .map(|&s| normalised_time(times, t0 + s * dt))
+            .collect()
+    }
+
+    /// `s` as a column broadcast to `[N, width]`.
+    pub fn s_block(&self, width: usize) -> Array2<f32> {
+        Array2::from_shape_fn((self.s.len(), width), |(i, _)| self.s[i])
+    }
+}
+
+/// The curve a flow-matching surrogate regresses its velocity onto: for every coupled pair, the
+/// point at its fraction `s` and the curve's velocity there per unit of anchor time.
+pub(crate) trait Interpolant {
+    /// `(y_s, dy/dt)` of every pair of `pairs`, with `times` the anchor times.
+    fn point_and_velocity(&self, pairs: &IntervalPairs, times: &[f32]) -> Result<(Array2<f32>, Array2<f32>)>;
+}
+
+/// OT-CFM's straight line `y_s = (1 − s) y_0 + s y_1`, velocity `(y_1 − y_0)/(t_{k+1} − t_k)`.
+pub(crate) struct Straight;
+
+impl Interpolant for Straight {
+    fn point_and_velocity(&self, pairs: &IntervalPairs, times: &[f32]) -> Result<(Array2<f32>, Array2<f32>)> {
+        let dt = times[pairs.k + 1] - times[pairs.k];
+        let s = pairs.s_block(pairs.y0.ncols());
+        let y_s = &pairs.y0 * &(1.0 - &s) + &pairs.y1 * &s;
+        Ok((y_s, (&pairs.y1 - &pairs.y0) / dt))
+    }
+}
+
+/// Network inputs `[y_s, x, τ]` and target velocities of every interval, stacked.
 fn velocity_batch(
     anchors: &Anchors,
     rule: CouplingRule,
+    interpolant: &impl Interpolant,
     batch_size: usize,
     draws: &mut impl Rng,
 ) -> Result<VelocityBatch> {
     let mut inputs = Vec::with_capacity(anchors.len() - 1);
     let mut targets = Vec::with_capacity(anchors.len() - 1);
     for k in 0..anchors.len() - 1 {
-        let batch = interval_batch(anchors, k, rule, batch_size, draws)?;
-        inputs.push(batch.inputs);
-        targets.push(batch.targets);
+        let pairs = coupled_pairs(anchors, k, rule, batch_size, draws)?;
+        let (y_s, velocity) = interpolant.point_and_velocity(&pairs, &anchors.times)?;
+        inputs.push(network_input(
+            y_s.view(),
+            pairs.cond.view(),
+            &pairs.tau(&anchors.times),
+        ));
+        targets.push(velocity);
     }
-    let stack = |blocks: &[Array2<f32>]| {
-        let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
-        concatenate(Axis(0), &views).expect("blocks share their width")
-    };
     Ok(VelocityBatch {
-        inputs: stack(&inputs),
-        targets: stack(&targets),
+        inputs: stack_rows(&inputs),
+        targets: stack_rows(&targets),
     })
 }
 
+/// Blocks of equal width stacked row-wise.
+pub(crate) fn stack_rows(blocks: &[Array2<f32>]) -> Array2<f32> {
+    let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+    concatenate(Axis(0), &views).expect("blocks share their width")
+}
+
 /// Pairs for interval `k`: a minibatch of anchor `k`, one of anchor `k + 1` with the same class
-/// counts, coupled by exact OT, each pair at its own random time.
-fn interval_batch(
+/// counts, coupled by exact OT, each pair at its own random fraction `s ~ U(0, 1)`.
+pub(crate) fn coupled_pairs(
     anchors: &Anchors,
     k: usize,
     rule: CouplingRule,
     batch_size: usize,
     draws: &mut impl Rng,
-) -> Result<VelocityBatch> {
+) -> Result<IntervalPairs> {
     let (from, to) = (Cloud::anchor(anchors, k), Cloud::anchor(anchors, k + 1));
     let from_rows = draw_rows(draws, from.y.nrows(), batch_size.min(from.y.nrows()));
     let to_rows = matching_draw(rule, from, &from_rows, to, draws)?;
@@ -218,18 +288,13 @@ fn interval_batch(
         },
     )?;
     let y1 = y1.select(Axis(0), &partner);
-
-    let (t0, dt) = (anchors.times[k], anchors.times[k + 1] - anchors.times[k]);
-    let s: Vec<f32> = (0..y0.nrows()).map(|_| draws.gen::<f32>()).collect();
-    let s_col = Array2::from_shape_vec((s.len(), 1), s.clone()).expect("one fraction per row");
-    let y_s = &y0 * &(1.0 - &s_col) + &y1 * &s_col;
-    let tau: Vec<f32> = s
-        .iter()
-        .map(|&s| normalised_time(&anchors.times, t0 + s * dt))
-        .collect();
-    Ok(VelocityBatch {
-        inputs: network_input(y_s.view(), x0.view(), &tau),
-        targets: (y1 - &y0) / dt,
+    let s = (0..y0.nrows()).map(|_| draws.gen::<f32>()).collect();
+    Ok(IntervalPairs {
+        k,
+        y0,
+        y1,
+        cond: x0,
+        s,
     })
 }
 

@@ -15,10 +15,12 @@ mod cfm;
 mod checks;
 mod coupling;
 mod linear;
+mod mfm;
 mod net_fit;
 mod regression;
 pub use cfm::{FlowMatching, FlowMatchingSettings};
 pub use linear::LinearInterpolation;
+pub use mfm::{land_gamma, LandMetric, MetricFlowMatching, MetricFlowMatchingSettings};
 pub use regression::{DirectRegression, RegressionSettings};
 
 use ndarray::{Array1, Array2, ArrayView2, Axis};
