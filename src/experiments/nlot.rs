@@ -27,8 +27,8 @@ pub struct NlotSettings {
     pub amortiser_hidden: Vec<usize>,
     /// When the amortiser learns.
     pub amortiser: AmortiserSchedule,
-    /// How often a c-transform solve re-predicts the paths ([`PathRefresh::EveryEvaluation`] is the
-    /// reference; the default holds them fixed per solve).
+    /// How often a c-transform solve re-predicts the paths (default
+    /// [`PathRefresh::EveryEvaluation`], the reference's).
     pub path_refresh: PathRefresh,
     /// Iterations over which the obstacle is annealed in.
     pub annealing_steps: usize,

@@ -211,7 +211,7 @@ pub struct LagrangianCost<M, P> {
     pub amortiser: SplineAmortiser<Device>,
     /// When φ learns.
     pub schedule: AmortiserSchedule,
-    /// How often a c-transform solve re-predicts the paths (default [`PathRefresh::OncePerSolve`]).
+    /// How often a c-transform solve re-predicts the paths (default [`PathRefresh::EveryEvaluation`]).
     pub path_refresh: PathRefresh,
     on_step: Option<StepHook<M, P>>,
     source: Option<Measure>,
@@ -335,6 +335,12 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
                 format!("x [B, {}]", self.dim()),
                 format!("{:?}", x.dim()),
             ));
+        }
+        if self.path_refresh == PathRefresh::EveryEvaluation {
+            // Nothing to hold across evaluations: the plain per-call cost, without the cache's copies.
+            return Ok(Box::new(move |active: &[usize], y: &Array2<f32>| {
+                self.cost_and_grad_y(&select_rows("LagrangianCost::solve_cost", x, active)?, y)
+            }));
         }
         let mut cache = PathCache::new(self.path_refresh, x.nrows());
         Ok(Box::new(move |active: &[usize], y: &Array2<f32>| {

@@ -1011,19 +1011,8 @@ fn repeated_rows(n: usize, repeat: usize) -> Vec<usize> {
     (0..n * repeat).map(|r| r / repeat).collect()
 }
 
-/// The γ-weak transport cost of a map step, `mean (x − m)² + (1 − γ)·mean (T − m)²` over elements, for
-/// the outputs `tx: [B·Z, D]` of [`map_input`]'s rows and the `B` source points `x`. The conditional
-/// means `m` are one product with the block-averaging matrix, in the transposed layout `[D, B·Z]` so
-/// that the taped tensor stays on the left of the product.
-fn weak_cost_loss(
-    dev: &Device,
-    tx: &Tensor2<Device, crate::nn::Taped<Device>>,
-    x: &Array2<f32>,
-    weak: &WeakCost,
-) -> Result<dfdx::tensor::Tensor<Rank0, f32, Device, crate::nn::Taped<Device>>> {
-    use dfdx::shapes::Axes2;
-    use dfdx::tensor_ops::{PermuteTo, TryMatMul};
-    let (b, z) = (x.nrows(), weak.samples);
+/// The `[B·Z, B·Z]` matrix that averages each block of `Z` consecutive rows (symmetric).
+fn block_averaging(dev: &Device, b: usize, z: usize) -> Result<Tensor2<Device>> {
     let rows = b * z;
     let average: Vec<f32> = (0..rows * rows)
         .map(|k| {
@@ -1034,13 +1023,28 @@ fn weak_cost_loss(
             }
         })
         .collect();
-    let average = dev
-        .try_tensor_from_vec(average, (rows, rows))
-        .map_err(device_error)?;
+    dev.try_tensor_from_vec(average, (rows, rows))
+        .map_err(device_error)
+}
+
+/// The γ-weak transport cost of a map step, `mean (x − m)² + (1 − γ)·mean (T − m)²` over elements, for
+/// the outputs `tx: [B·Z, D]` of [`map_input`]'s rows and the `B` source points `x`. The conditional
+/// means `m` are one product with `average` ([`block_averaging`] of `B` and `Z`), in the transposed
+/// layout `[D, B·Z]` so that the taped tensor stays on the left of the product.
+fn weak_cost_loss(
+    dev: &Device,
+    tx: &Tensor2<Device, crate::nn::Taped<Device>>,
+    x: &Array2<f32>,
+    weak: &WeakCost,
+    average: &Tensor2<Device>,
+) -> Result<dfdx::tensor::Tensor<Rank0, f32, Device, crate::nn::Taped<Device>>> {
+    use dfdx::shapes::Axes2;
+    use dfdx::tensor_ops::{PermuteTo, TryMatMul};
+    let (b, z) = (x.nrows(), weak.samples);
     let x_rep = x.select(NdAxis(0), &repeated_rows(b, z)).reversed_axes();
     let x_rep = array_to_tensor(dev, &x_rep.as_standard_layout().to_owned(), "NCTM source batch")?;
     let transposed = || tx.with_empty_tape().permute::<_, Axes2<1, 0>>();
-    let mean = transposed().matmul(average);
+    let mean = transposed().matmul(average.clone());
     let spread = (transposed() - mean.with_empty_tape())
         .square()
         .mean::<Rank0, _>();
@@ -1128,6 +1132,11 @@ impl Nctm {
             });
         }
 
+        // The weak cost's block-averaging matrix depends on the batch shape only: built once.
+        let averaging = match &config.weak {
+            Some(weak) => Some(block_averaging(&dev, b, weak.samples)?),
+            None => None,
+        };
         for it in 0..config.iterations {
             let step = config.pretrain_steps + it;
             let (mut map_loss, mut cost_value) = (0.0, 0.0);
@@ -1147,7 +1156,8 @@ impl Nctm {
                         let cond = cond.select_unchecked(&repeated_rows(b, z));
                         let input_t = array_to_tensor(&dev, &input, "NCTM map input")?;
                         let tx = t.forward(traced(&input_t), &cond)?;
-                        let cost = weak_cost_loss(&dev, &tx, &x, weak)?;
+                        let average = averaging.as_ref().expect("built with the weak cost");
+                        let cost = weak_cost_loss(&dev, &tx, &x, weak, average)?;
                         (tx, cost, cond)
                     }
                 };
