@@ -1,26 +1,52 @@
-//! Times the pieces of one CLOT step on the semicircle geometry (learned metric + KDE potential):
-//! one path-cost evaluation with gradients, one amortiser step, at 200 and 400 pairs.
+//! Times the pieces of one CLOT step on the semicircle geometry (learned metric + KDE potential) at
+//! the fast preset's sizes: one path-cost evaluation with end-point gradients (what the c-transform
+//! calls) and one amortiser step (what the path fits call), with the metric taped and frozen on the
+//! host (`GivensMetric::frozen`, what the solver uses in those loops).
 //! `cargo run --release --example hti_profile`
 use std::time::Instant;
 
 use lagrangian_ot::data::AnchoredDataset;
-use lagrangian_ot::device::default_device;
-use lagrangian_ot::lagrangian::{Eigenvalues, GivensMetric, KdePotential, Lagrangian};
+use lagrangian_ot::device::{default_device, Device};
+use lagrangian_ot::lagrangian::{Eigenvalues, GivensMetric, KdePotential, Lagrangian, Metric, Potential};
 use lagrangian_ot::path::{
     ActionKind, CubicSplinePath, PathPairs, Quadrature, SplineAction, SplineAmortiser, SplineAmortiserConfig,
 };
 use lagrangian_ot::surrogate::Anchors;
 use ndarray::{concatenate, s, Axis};
 
+const REPS: usize = 10;
+
+fn time_pieces<M: Metric<Device>, P: Potential<Device>>(
+    label: &str,
+    lagrangian: &Lagrangian<M, P>,
+    amortiser: &mut SplineAmortiser,
+    pairs: &PathPairs,
+) -> lagrangian_ot::Result<()> {
+    let cond = pairs.cond.as_ref();
+    let t = Instant::now();
+    for _ in 0..REPS {
+        let p = amortiser.predict(pairs)?;
+        amortiser
+            .action()
+            .cost_and_gradients(lagrangian, &pairs.x, &pairs.y, &p, cond)?;
+    }
+    let eval = t.elapsed().as_secs_f64() / REPS as f64;
+    let t = Instant::now();
+    for _ in 0..REPS {
+        amortiser.step(lagrangian, pairs)?;
+    }
+    let step = t.elapsed().as_secs_f64() / REPS as f64;
+    println!(
+        "{label}: predict + cost + ∇y {:.1} ms, amortiser step {:.1} ms",
+        eval * 1e3,
+        step * 1e3
+    );
+    Ok(())
+}
+
 fn main() -> lagrangian_ot::Result<()> {
     let dev = default_device(0);
     let anchors = Anchors::from_dataset(&AnchoredDataset::load_shared("semicircle")?)?;
-    let metric = GivensMetric::builder(2)
-        .hidden(&[128, 128])
-        .cond_hidden(&[32])
-        .eigenvalues(Eigenvalues::hti())
-        .condition(4)
-        .build(&dev)?;
     let views: Vec<_> = anchors.samples.iter().map(|y| y.view()).collect();
     let pool = concatenate(Axis(0), &views).unwrap();
     let labels: Vec<usize> = anchors
@@ -35,69 +61,43 @@ fn main() -> lagrangian_ot::Result<()> {
         .alpha(0.05)
         .categorical(&labels, 4)
         .build(&dev)?;
-    for quad in [
-        Quadrature::Reference { points: 20 },
-        Quadrature::Reference { points: 10 },
-    ] {
-        for hidden in [vec![256usize, 256], vec![128, 128]] {
-            let action = SplineAction::new(
-                &dev,
-                CubicSplinePath::new(2, 15)?,
-                quad,
-                ActionKind::SquaredGeodesic,
+    for metric_width in [64usize, 128] {
+        let metric = GivensMetric::builder(2)
+            .hidden(&[metric_width, metric_width])
+            .cond_hidden(&[32])
+            .eigenvalues(Eigenvalues::hti())
+            .condition(4)
+            .build(&dev)?;
+        let action = SplineAction::new(
+            &dev,
+            CubicSplinePath::new(2, 15)?,
+            Quadrature::Reference { points: 20 },
+            ActionKind::SquaredGeodesic,
+        )?;
+        let config = SplineAmortiserConfig {
+            hidden: vec![256, 256],
+            ..Default::default()
+        };
+        let mut amortiser = SplineAmortiser::new(action, 4, config)?;
+        for n in [128usize, 400] {
+            let pairs = PathPairs::new(
+                anchors.samples[0].slice(s![..n, ..]).to_owned(),
+                anchors.samples[1].slice(s![..n, ..]).to_owned(),
+            )
+            .with_condition(anchors.conditions[0].slice(s![..n, ..]).to_owned());
+            let label = |kind: &str| format!("metric {metric_width}², {n} pairs, {kind}");
+            time_pieces(
+                &label("taped"),
+                &Lagrangian::new(metric.clone(), kde.clone()),
+                &mut amortiser,
+                &pairs,
             )?;
-            let mut amortiser = SplineAmortiser::new(
-                action,
-                4,
-                SplineAmortiserConfig {
-                    hidden: hidden.clone(),
-                    ..Default::default()
-                },
+            time_pieces(
+                &label("frozen"),
+                &Lagrangian::new(metric.frozen(), kde.clone()),
+                &mut amortiser,
+                &pairs,
             )?;
-            for (name, lag) in [("metric+kde", true), ("metric only", false)] {
-                for n in [200usize, 400] {
-                    let y0 = anchors.samples[0].slice(s![..n, ..]).to_owned();
-                    let y1 = anchors.samples[1].slice(s![..n, ..]).to_owned();
-                    let c = anchors.conditions[0].slice(s![..n, ..]).to_owned();
-                    let pairs = PathPairs::new(y0.clone(), y1.clone()).with_condition(c.clone());
-                    let reps = 5;
-                    let t = Instant::now();
-                    for _ in 0..reps {
-                        let p = amortiser.predict(&pairs)?;
-                        if lag {
-                            amortiser.action().cost_and_gradients(
-                                &Lagrangian::new(metric.clone(), kde.clone()),
-                                &y0,
-                                &y1,
-                                &p,
-                                Some(&c),
-                            )?;
-                        } else {
-                            amortiser.action().cost_and_gradients(
-                                &Lagrangian::new(metric.clone(), lagrangian_ot::lagrangian::NoPotential),
-                                &y0,
-                                &y1,
-                                &p,
-                                Some(&c),
-                            )?;
-                        }
-                    }
-                    let eval = t.elapsed().as_secs_f64() / reps as f64;
-                    let t = Instant::now();
-                    for _ in 0..reps {
-                        if lag {
-                            amortiser.step(&Lagrangian::new(metric.clone(), kde.clone()), &pairs)?;
-                        } else {
-                            amortiser.step(
-                                &Lagrangian::new(metric.clone(), lagrangian_ot::lagrangian::NoPotential),
-                                &pairs,
-                            )?;
-                        }
-                    }
-                    let step = t.elapsed().as_secs_f64() / reps as f64;
-                    println!("{quad:?} amortiser {hidden:?} {name} n={n}: predict+cost+grad {:.1} ms, amortiser step {:.1} ms", eval * 1e3, step * 1e3);
-                }
-            }
         }
     }
     Ok(())

@@ -122,6 +122,32 @@ fn fits_are_deterministic_and_saved_surrogates_predict_identically() {
     ));
 }
 
+/// Inference runs on host copies of the networks in parallel blocks, with the amortiser's last layer
+/// folded into the spline read: it must give the reference path's predictions (dfdx networks, full
+/// spline parameters, spline evaluated afterwards) at times inside both intervals and at an anchor,
+/// for more rows than one parallel block holds.
+#[test]
+fn host_inference_equals_the_reference_prediction() {
+    let model = quick(HtiVariant::LearnedDensity, 6, 2)
+        .build()
+        .unwrap()
+        .fit()
+        .unwrap();
+    let s = model.surrogate();
+    let n = 5000;
+    let start = Array2::from_shape_fn((n, 2), |(i, j)| ((i * 7 + j * 3) % 101) as f32 / 50.0 - 1.0);
+    let cond = Array2::from_shape_fn((n, 2), |(i, c)| if i % 2 == c { 1.0 } else { 0.0 });
+    for t in [0.1f32, 0.25, 0.5, 0.8, 1.0] {
+        let host = s.predict_encoded(t, start.view(), &cond).unwrap();
+        let reference = s.predict_encoded_reference(t, start.view(), &cond).unwrap();
+        let err = (&host - &reference).mapv(f32::abs).fold(0.0f32, |a, &b| a.max(b));
+        assert!(err < 1e-4, "t = {t}: max |host − reference| = {err}");
+    }
+    assert!(s
+        .predict_encoded(0.5, start.view(), &cond.slice(ndarray::s![.., ..1]).to_owned())
+        .is_err());
+}
+
 #[test]
 fn learned_metric_variants_train_and_update_the_metric() {
     for variant in [HtiVariant::LearnedDensity, HtiVariant::FixedEigen] {

@@ -73,8 +73,38 @@ impl Measure {
         }
     }
 
-    /// Draws a batch of `n` points `[n, d]`, checked for shape and finiteness.
+    /// Draws a batch of `n` points `[n, d]`, checked for shape and finiteness. A fixed sample set
+    /// gives the whole set when `n` is at least its size (full-batch training on a small data set);
+    /// [`Measure::sample_exact`] always gives `n` rows.
     pub fn sample(&self, rng: &mut SeededRng, n: usize) -> Result<Array2<f32>> {
+        self.draw(rng, n, true)
+    }
+
+    /// Draws exactly `n` points `[n, d]`: a fixed sample set is drawn uniformly with replacement
+    /// whatever `n` is. For solvers that pair the rows of batches of a set size (HOTA's times,
+    /// sources and targets).
+    ///
+    /// ```
+    /// use lagrangian_ot::data::Measure;
+    /// let m = Measure::from_samples("three points", ndarray::Array2::zeros((3, 2)))?;
+    /// let mut r = lagrangian_ot::device::rng(0);
+    /// assert_eq!(m.sample(&mut r, 10)?.nrows(), 3);
+    /// assert_eq!(m.sample_exact(&mut r, 10)?.nrows(), 10);
+    /// # Ok::<(), lagrangian_ot::Error>(())
+    /// ```
+    pub fn sample_exact(&self, rng: &mut SeededRng, n: usize) -> Result<Array2<f32>> {
+        let batch = self.draw(rng, n, false)?;
+        if batch.nrows() != n {
+            return Err(Error::shape(
+                format!("measure {} sampler", self.name()),
+                format!("[{n}, {}]", self.dim()),
+                format!("{:?}", batch.dim()),
+            ));
+        }
+        Ok(batch)
+    }
+
+    fn draw(&self, rng: &mut SeededRng, n: usize, whole_set_for_large_batches: bool) -> Result<Array2<f32>> {
         if n == 0 {
             return Err(Error::InvalidArgument(format!(
                 "measure {}: batch of 0 points",
@@ -83,7 +113,9 @@ impl Measure {
         }
         let batch = match self {
             Measure::Sampler { sample, .. } => sample(rng, n)?,
-            Measure::Samples { points, .. } if n >= points.nrows() => points.as_ref().clone(),
+            Measure::Samples { points, .. } if whole_set_for_large_batches && n >= points.nrows() => {
+                points.as_ref().clone()
+            }
             Measure::Samples { points, .. } => {
                 let rows: Vec<usize> = (0..n).map(|_| rng.gen_range(0..points.nrows())).collect();
                 points.select(Axis(0), &rows)

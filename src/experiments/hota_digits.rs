@@ -408,23 +408,14 @@ pub fn w2_barycentric_map(x: &Array2<f32>, y: &Array2<f32>) -> Result<Array2<f32
     Ok(mapped.mapv(|v| v as f32))
 }
 
-/// The empirical measure on `images` `[n, d]`, sampled with replacement at any batch size. (A
-/// [`Measure::from_samples`] returns the whole set for batches at least as large as the set, and
-/// HOTA's batches of 256-512 are larger than the ~145 training images of one digit.)
+/// The empirical measure on `images` `[n, d]` ([`Measure::from_samples`]). HOTA draws its batches
+/// with [`Measure::sample_exact`], with replacement at any batch size, so batches of 256-512 work on
+/// the ~145 training images of one digit.
 ///
 /// # Errors
 /// [`Error::Empty`], [`Error::NonFinite`].
 pub fn digits_measure(name: &str, images: Array2<f32>) -> Result<Measure> {
-    if images.is_empty() {
-        return Err(Error::Empty(format!("digits_measure {name}: no images")));
-    }
-    crate::error::ensure_finite(&format!("digits_measure {name}"), images.iter())?;
-    let dim = images.ncols();
-    let images = std::sync::Arc::new(images);
-    Ok(Measure::from_fn(name, dim, move |r, n| {
-        let rows: Vec<usize> = (0..n).map(|_| r.gen_range(0..images.nrows())).collect();
-        Ok(images.select(Axis(0), &rows))
-    }))
+    Measure::from_samples(name, images)
 }
 
 /// Mean squared displacement mean |xᵢ − T(xᵢ)|² between paired rows of two `[n, d]` arrays.

@@ -254,6 +254,10 @@ impl KdePotential<crate::device::Device> {
     }
 }
 
+/// exp(−87) ≈ 1.6e-38 is the edge of f32's normal range: a sample farther than √(2·87)·h adds nothing
+/// representable to the density, and skipping its exp also skips libm's slow underflow path.
+const KERNEL_UNDERFLOW: f32 = 87.0;
+
 impl<D: TensorDevice<f32>> KdePotential<D> {
     /// U(q | x) and ∇_q U for every row of `q` `[M, d]` on the host, in parallel over rows; `cond`
     /// as for [`Potential::value`] (`[M, C]` features, or `[M, 1]` labels / `[M, k]` one-hot rows).
@@ -295,7 +299,11 @@ impl<D: TensorDevice<f32>> KdePotential<D> {
                         let diff = point[j] - sample[j];
                         sq += diff * diff;
                     }
-                    let k = (w * (-0.5 * sq / h2).exp()) as f64;
+                    let exponent = 0.5 * sq / h2;
+                    if exponent > KERNEL_UNDERFLOW {
+                        continue;
+                    }
+                    let k = (w * (-exponent).exp()) as f64;
                     density += k;
                     for j in 0..d {
                         pull[j] += k * (sample[j] - point[j]) as f64;

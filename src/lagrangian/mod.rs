@@ -39,7 +39,7 @@ pub use anneal::{Annealing, NLOT_ANNEALING_STEPS};
 pub use bounds::Bounds;
 pub use closure::{FnMetric, FnPotential};
 pub use draw::{LagrangianPlot, DEFAULT_RESOLUTION};
-pub use givens::{Eigenvalues, GivensMetric, GivensMetricBuilder};
+pub use givens::{Eigenvalues, FrozenGivensMetric, GivensMetric, GivensMetricBuilder};
 pub use kde::{KdeConditioning, KdePotential, KdePotentialBuilder};
 pub use mixture::Mixture;
 pub use obstacles::{Obstacle, ObstacleShape};

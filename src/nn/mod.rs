@@ -68,7 +68,7 @@ pub use adam::{global_norm, Adam, AdamConfig, LrSchedule, StepStats};
 pub use checkpoint::{load_params, save_params};
 pub use embedding::{Embedding, FourierFeatures};
 pub use film::{ConditionalMlp, Film, FilmMlp, FilmMlpBuilder};
-pub use host::HostMlp;
+pub use host::{HostFilmMlp, HostFilmTrace, HostMlp};
 pub use input_grad::Tensor3;
 pub use linear::{Init, Linear};
 pub use mlp::{Mlp, MlpBuilder};

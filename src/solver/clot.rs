@@ -32,8 +32,8 @@ use crate::data::AnchoredDataset;
 use crate::device::{default_device, Device, SeededRng};
 use crate::error::{Error, Result};
 use crate::lagrangian::{
-    Bounds, Condition, Eigenvalues, Euclidean, GivensMetric, KdePotential, Lagrangian, Metric, Points,
-    Potential, Scalars,
+    Bounds, Condition, Eigenvalues, Euclidean, FrozenGivensMetric, GivensMetric, KdePotential, Lagrangian,
+    Metric, Points, Potential, Scalars,
 };
 use crate::nn::{check_loss, Activation, Adam, AdamConfig, ConditionalMlp, FilmMlp, Param, Trainable};
 use crate::optim::{Lbfgs, LbfgsConfig, LineSearch};
@@ -545,26 +545,39 @@ fn padded_box(anchors: &Anchors) -> Result<Bounds> {
     Bounds::new(lo, hi)
 }
 
-/// The metric of a CLOT geometry: Euclidean or learned.
+/// The metric of a CLOT geometry: Euclidean or learned. `L` is the trainable [`GivensMetric`], or its
+/// host copy ([`FrozenGivensMetric`], see [`HtiMetric::frozen`]) in the loops that move only points and
+/// paths.
 #[derive(Debug, Clone)]
-pub enum HtiMetric {
+pub enum HtiMetric<L = GivensMetric> {
     /// G = I.
     Euclidean(Euclidean),
     /// A learned Givens metric G_θ(q | x).
-    Learned(GivensMetric),
+    Learned(L),
 }
 
-impl Metric<Device> for HtiMetric {
+impl HtiMetric {
+    /// The current weights frozen on the host: the same metric in value and first derivatives in q
+    /// and v, many times cheaper to evaluate, with no gradient for the weights.
+    pub fn frozen(&self) -> HtiMetric<FrozenGivensMetric> {
+        match self {
+            HtiMetric::Euclidean(m) => HtiMetric::Euclidean(*m),
+            HtiMetric::Learned(m) => HtiMetric::Learned(m.frozen()),
+        }
+    }
+}
+
+impl<L: Metric<Device>> Metric<Device> for HtiMetric<L> {
     fn dim(&self) -> usize {
         match self {
             HtiMetric::Euclidean(m) => Metric::<Device>::dim(m),
-            HtiMetric::Learned(m) => Metric::<Device>::dim(m),
+            HtiMetric::Learned(m) => m.dim(),
         }
     }
     fn name(&self) -> String {
         match self {
             HtiMetric::Euclidean(m) => Metric::<Device>::name(m),
-            HtiMetric::Learned(m) => Metric::<Device>::name(m),
+            HtiMetric::Learned(m) => m.name(),
         }
     }
     fn squared_speed(
@@ -581,7 +594,7 @@ impl Metric<Device> for HtiMetric {
     fn matrix_at(&self, q: &Array2<f32>, cond: Option<&Array2<f32>>) -> Result<ndarray::Array3<f32>> {
         match self {
             HtiMetric::Euclidean(m) => Metric::<Device>::matrix_at(m, q, cond),
-            HtiMetric::Learned(m) => Metric::<Device>::matrix_at(m, q, cond),
+            HtiMetric::Learned(m) => m.matrix_at(q, cond),
         }
     }
     fn is_euclidean(&self) -> bool {
@@ -779,7 +792,8 @@ impl Hti {
         // Initial path fit on random pairs from the union of each interval's two anchors.
         let started = std::time::Instant::now();
         if c.initial_path_steps > 0 {
-            let fit = amortiser.fit_with(&lagrangian, c.initial_path_steps, |step| {
+            let frozen = Lagrangian::new(lagrangian.metric.frozen(), &lagrangian.potential);
+            let fit = amortiser.fit_with(&frozen, c.initial_path_steps, |step| {
                 mixture_pairs(&mut r, &anchors, step % intervals, c.batch_size)
             })?;
             history
@@ -793,6 +807,8 @@ impl Hti {
             let (mut dual, mut map_loss, mut lbfgs_its) = (0.0, 0.0, 0.0);
             let mut envelopes = Vec::with_capacity(intervals);
             let mut potential_terms = 0.0;
+            // The c-transforms move points only: the metric is evaluated frozen on the host.
+            let frozen = Lagrangian::new(lagrangian.metric.frozen(), &lagrangian.potential);
             for k in 0..intervals {
                 let src = batch_rows(&mut r, anchors.samples[k].nrows(), c.batch_size);
                 let tgt = batch_rows(&mut r, anchors.samples[k + 1].nrows(), c.batch_size);
@@ -815,7 +831,7 @@ impl Hti {
                         }
                         let params = amortiser.predict(&pairs)?;
                         let grads = amortiser.action().cost_and_gradients(
-                            &lagrangian,
+                            &frozen,
                             &y_a,
                             z,
                             &params,
@@ -881,7 +897,8 @@ impl Hti {
                 h.metric_loss.push(loss);
             }
             if c.refit_every > 0 && step % c.refit_every == 0 && c.refit_steps > 0 {
-                let fit = amortiser.fit_with(&lagrangian, c.refit_steps, |it| {
+                let frozen = Lagrangian::new(lagrangian.metric.frozen(), &lagrangian.potential);
+                let fit = amortiser.fit_with(&frozen, c.refit_steps, |it| {
                     let k = it % intervals;
                     let idx = batch_rows(&mut r, anchors.samples[k].nrows(), c.batch_size);
                     let y = anchors.samples[k].select(Axis(0), &idx);

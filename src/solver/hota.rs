@@ -365,7 +365,7 @@ impl Normalization {
     fn measure(&self, measure: &Measure) -> Measure {
         let (inner, norm) = (measure.clone(), self.clone());
         Measure::from_fn(measure.name(), measure.dim(), move |r, n| {
-            Ok(norm.to_scaled(&inner.sample(r, n)?))
+            Ok(norm.to_scaled(&inner.sample_exact(r, n)?))
         })
     }
 
@@ -707,8 +707,8 @@ impl<P: Potential<Device>> Hota<P> {
         let dev = default_device(seed);
         let mut rng = crate::device::rng(seed);
         let dim = config.net.dim();
-        let eval_source = source.sample(&mut rng, config.eval_size)?;
-        let eval_target = target.sample(&mut rng, config.eval_size)?;
+        let eval_source = source.sample_exact(&mut rng, config.eval_size)?;
+        let eval_target = target.sample_exact(&mut rng, config.eval_size)?;
         let normalization = match &config.normalization {
             Some(n) => n.clone(),
             None => Normalization::fit(&[&eval_source, &eval_target])?,
@@ -766,8 +766,8 @@ impl<P: Potential<Device>> Hota<P> {
             history.hjb_loss.push(hjb);
 
             let gradients = if step % 2 == 0 {
-                let x0 = source.sample(&mut rng, config.potential_batch)?;
-                let y = target.sample(&mut rng, config.potential_batch)?;
+                let x0 = source.sample_exact(&mut rng, config.potential_batch)?;
+                let y = target.sample_exact(&mut rng, config.potential_batch)?;
                 let rollout = simulate(&online, None::<&ScaledPotential<P>>, &config, &x0, &mut rng)?;
                 let (pot, pot_grads) = potential_loss(&online, &y, rollout.end())?;
                 check_loss(step, pot)?;
@@ -833,8 +833,8 @@ fn interpolant_points(
     target: &Measure,
     rng: &mut SeededRng,
 ) -> Result<(Vec<f32>, Array2<f32>)> {
-    let x0 = source.sample(rng, config.batch_size)?;
-    let y = target.sample(rng, config.batch_size)?;
+    let x0 = source.sample_exact(rng, config.batch_size)?;
+    let y = target.sample_exact(rng, config.batch_size)?;
     let times: Vec<f32> = (0..config.batch_size).map(|_| rng.gen::<f32>()).collect();
     let mut points = x0;
     for ((mut row, y), &t) in points.rows_mut().into_iter().zip(y.rows()).zip(&times) {

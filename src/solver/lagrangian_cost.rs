@@ -14,7 +14,7 @@ use super::cost::{check_pairs, select_rows, MapFn, SolveCost, TransportCost};
 use crate::data::Measure;
 use crate::device::{Device, SeededRng};
 use crate::error::{Error, Result};
-use crate::lagrangian::{Lagrangian, Metric, Potential};
+use crate::lagrangian::{FrozenGivensMetric, GivensMetric, Lagrangian, Metric, Potential};
 use crate::path::{PathPairs, SplineAmortiser};
 use ndarray::{concatenate, Array1, Array2, Axis};
 use rand::seq::SliceRandom;
@@ -274,6 +274,24 @@ impl<M: Metric<Device>, P: Potential<Device>> LagrangianCost<M, P> {
         } = self;
         amortiser.fit_with(lagrangian, steps, |_| pairs(rng))?;
         Ok(())
+    }
+}
+
+impl<P: Potential<Device> + Clone> LagrangianCost<GivensMetric, P> {
+    /// A copy of this cost whose learned metric is frozen on the host ([`FrozenGivensMetric`]: same
+    /// value and first derivatives in points and velocities, many times cheaper, no gradient for the
+    /// metric's weights), for c-transforms, which move only points. It carries the amortiser, the
+    /// schedule and the path refresh, not the step hook or the pre-fit source.
+    pub fn with_frozen_metric(&self) -> LagrangianCost<FrozenGivensMetric, P> {
+        LagrangianCost {
+            lagrangian: Lagrangian::new(self.lagrangian.metric.frozen(), self.lagrangian.potential.clone()),
+            amortiser: self.amortiser.clone(),
+            schedule: self.schedule.clone(),
+            path_refresh: self.path_refresh,
+            on_step: None,
+            source: None,
+            rng: self.rng.clone(),
+        }
     }
 }
 

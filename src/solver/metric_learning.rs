@@ -486,7 +486,7 @@ impl MetricLearning {
                 let (x, y) = (&slices[t], &slices[t + 1]);
                 let refined = c_transform(
                     &model.lbfgs,
-                    &model.cost,
+                    &model.cost.with_frozen_metric(),
                     &potentials[t],
                     Some(&model.bounds),
                     x,
@@ -511,7 +511,8 @@ impl MetricLearning {
                         amortiser,
                         ..
                     } = &mut model.cost;
-                    amortiser.step(lagrangian, &PathPairs::new(x.clone(), refined.y.clone()))?;
+                    let frozen = Lagrangian::new(lagrangian.metric.frozen(), NoPotential);
+                    amortiser.step(&frozen, &PathPairs::new(x.clone(), refined.y.clone()))?;
                 }
                 y_hats.push(refined.y);
             }
@@ -570,9 +571,9 @@ fn fit_paths(
         amortiser,
         ..
     } = cost;
-    Ok(amortiser
-        .fit_with(lagrangian, max_steps, |k| batches(k, r))?
-        .steps)
+    // The metric does not move during a path fit: evaluate it frozen on the host.
+    let frozen = Lagrangian::new(lagrangian.metric.frozen(), NoPotential);
+    Ok(amortiser.fit_with(&frozen, max_steps, |k| batches(k, r))?.steps)
 }
 
 /// The reference's pre-fit pairs for one pair of slices: both slices pooled, permuted twice.

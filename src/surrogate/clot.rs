@@ -7,9 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use ndarray_npy::{read_npy, write_npy};
 use rand::Rng;
+use rayon::prelude::*;
 use serde_json::{json, Value};
 
 use super::{check_times, locate, Anchors, ConditionEncoding, Surrogate, Trajectories};
@@ -17,7 +18,7 @@ use crate::data::ConditionView;
 use crate::device::{default_device, rng, Device};
 use crate::error::{Error, Result};
 use crate::lagrangian::Bounds;
-use crate::nn::{Activation, ConditionalMlp, FilmMlp, Trainable};
+use crate::nn::{Activation, ConditionalMlp, FilmMlp, HostFilmMlp, HostMlp, Trainable};
 use crate::path::{
     ActionKind, CubicSplinePath, Order, PathPairs, Quadrature, SplineAction, SplineAmortiser,
     SplineAmortiserConfig,
@@ -42,7 +43,28 @@ pub struct HtiSurrogate {
     bounds: Option<Bounds>,
     start: Array2<f32>,
     start_cond: Array2<f32>,
+    host: HostNets,
 }
+
+/// Host copies of the maps and the amortiser, taken once: inference runs on them in parallel row
+/// blocks, with the amortiser's last layer folded into the spline read at s* (see
+/// [`HtiSurrogate::predict_encoded`]).
+struct HostNets {
+    maps: Vec<HostFilmMlp>,
+    amortiser: HostMlp,
+}
+
+impl HostNets {
+    fn new(maps: &[ConditionalMlp], amortiser: &SplineAmortiser) -> Self {
+        HostNets {
+            maps: maps.iter().map(HostFilmMlp::snapshot).collect(),
+            amortiser: HostMlp::snapshot(amortiser.net()),
+        }
+    }
+}
+
+/// Rows per parallel block of inference.
+const INFERENCE_BLOCK_ROWS: usize = 2048;
 
 impl HtiSurrogate {
     /// Assembles a surrogate from a fit: `maps` per interval, the amortiser, the clipping box, and the
@@ -62,6 +84,7 @@ impl HtiSurrogate {
             ));
         }
         Ok(HtiSurrogate {
+            host: HostNets::new(&maps, &amortiser),
             variant: config.variant,
             times: anchors.times.clone(),
             encoding: anchors.encoding,
@@ -103,22 +126,63 @@ impl HtiSurrogate {
         cond: &Array2<f32>,
     ) -> Result<Array2<f32>> {
         let (k, s) = locate(&self.times, t)?;
-        if start.ncols() != self.dim || start.nrows() != cond.nrows() || cond.ncols() != self.encoding.width()
-        {
-            return Err(Error::shape(
-                "HTI surrogate input",
-                format!(
-                    "start [N, {}] and conditions [N, {}]",
-                    self.dim,
-                    self.encoding.width()
-                ),
-                format!("{:?} and {:?}", start.dim(), cond.dim()),
-            ));
-        }
-        if start.is_empty() {
-            return Err(Error::Empty("no start samples".into()));
-        }
-        crate::error::ensure_finite("start samples", start.iter())?;
+        self.check_input(start, cond)?;
+        let x = self.cond_arg(cond);
+        // The spline point at s* is linear in (y, end, params): x·A + end·B + params·P. With params
+        // = h·W + b from the amortiser's last layer, P folds into it (W·P is [hidden, d]).
+        let read = self
+            .amortiser
+            .action()
+            .path()
+            .linear_map(&[s.min(1.0) as f64], Order::Position)?;
+        let f32_of = |m: &Array2<f64>| m.mapv(|v| v as f32);
+        let (from_start, from_end) = (f32_of(&read.from_x), f32_of(&read.from_y));
+        let amortiser = self.host.amortiser.compose_output(&f32_of(&read.from_params))?;
+        let block = |rows: std::ops::Range<usize>| -> Result<Array2<f32>> {
+            let x = x.map(|c| c.slice(s![rows.clone(), ..]).to_owned());
+            let mut y = start.slice(s![rows, ..]).to_owned();
+            for map in &self.host.maps[..k] {
+                y = map.forward(&y, x.as_ref())? + &y;
+            }
+            let end = self.host.maps[k].forward(&y, x.as_ref())? + &y;
+            let out = if s >= 1.0 {
+                end
+            } else {
+                let mut parts = vec![y.view(), end.view()];
+                if let Some(c) = &x {
+                    parts.push(c.view());
+                }
+                let input = ndarray::concatenate(Axis(1), &parts)
+                    .map_err(|e| Error::shape("HTI surrogate input", "equal rows", e.to_string()))?;
+                y.dot(&from_start) + end.dot(&from_end) + amortiser.forward(&input)?
+            };
+            match &self.bounds {
+                Some(b) => b.clip(&out),
+                None => Ok(out),
+            }
+        };
+        let n = start.nrows();
+        let blocks = (0..n)
+            .step_by(INFERENCE_BLOCK_ROWS)
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .map(|from| block(from..(from + INFERENCE_BLOCK_ROWS).min(n)))
+            .collect::<Result<Vec<_>>>()?;
+        let views: Vec<_> = blocks.iter().map(|b| b.view()).collect();
+        ndarray::concatenate(Axis(0), &views)
+            .map_err(|e| Error::shape("HTI surrogate output", "equal widths", e.to_string()))
+    }
+
+    /// [`HtiSurrogate::predict_encoded`] through the training-time dfdx networks and the full spline
+    /// parameters: the reference the host path is tested against.
+    pub fn predict_encoded_reference(
+        &self,
+        t: f32,
+        start: ArrayView2<'_, f32>,
+        cond: &Array2<f32>,
+    ) -> Result<Array2<f32>> {
+        let (k, s) = locate(&self.times, t)?;
+        self.check_input(start, cond)?;
         let x = self.cond_arg(cond);
         let mut y = start.to_owned();
         for map in &self.maps[..k] {
@@ -143,6 +207,25 @@ impl HtiSurrogate {
             Some(b) => b.clip(&out),
             None => Ok(out),
         }
+    }
+
+    fn check_input(&self, start: ArrayView2<'_, f32>, cond: &Array2<f32>) -> Result<()> {
+        if start.ncols() != self.dim || start.nrows() != cond.nrows() || cond.ncols() != self.encoding.width()
+        {
+            return Err(Error::shape(
+                "HTI surrogate input",
+                format!(
+                    "start [N, {}] and conditions [N, {}]",
+                    self.dim,
+                    self.encoding.width()
+                ),
+                format!("{:?} and {:?}", start.dim(), cond.dim()),
+            ));
+        }
+        if start.is_empty() {
+            return Err(Error::Empty("no start samples".into()));
+        }
+        crate::error::ensure_finite("start samples", start.iter())
     }
 
     /// Start samples for the given conditions, drawn from the first anchor: a random sample with the
@@ -366,6 +449,7 @@ impl HtiSurrogate {
             return Err(bad("start pool shapes disagree with surrogate.json".into()));
         }
         Ok(HtiSurrogate {
+            host: HostNets::new(&maps, &amortiser),
             variant,
             times,
             encoding,
