@@ -192,6 +192,12 @@ fn bad_settings_and_queries_are_typed_errors() {
         Hti::builder().data(&dataset(2)).anchors(&[0]).build(),
         Err(Error::InvalidArgument(_))
     ));
+    let mut config = lagrangian_ot::solver::HtiConfig::preset(HtiPreset::Fast, HtiVariant::Euclidean);
+    config.potential_lr_final = Some(f64::NAN);
+    assert!(matches!(
+        Hti::builder().data(&dataset(2)).config(config).build(),
+        Err(Error::InvalidArgument(_))
+    ));
     assert!(matches!(
         Hti::builder().data(&dataset(2)).anchors(&[2, 0]).build(),
         Err(Error::UnsortedAnchors(_))

@@ -94,10 +94,16 @@ fn host_film_snapshot_matches_the_dfdx_pass() {
             (a - b).mapv(f32::abs).fold(0.0f32, |m, &v| m.max(v))
         };
         assert!(max_diff(&host_value, &taped_value) < 1e-5, "width {width}: value");
-        assert!(max_diff(&host_grad, &taped_grad) < 1e-5, "width {width}: gradient");
+        assert!(
+            max_diff(&host_grad, &taped_grad) < 1e-5,
+            "width {width}: gradient"
+        );
         assert_eq!(host.forward(&x, cond.as_ref()).unwrap(), host_value);
         if width > 0 {
-            assert!(host.forward(&x, None).is_err(), "a conditional net needs its condition");
+            assert!(
+                host.forward(&x, None).is_err(),
+                "a conditional net needs its condition"
+            );
         }
     }
 }
