@@ -6,12 +6,13 @@
 //!
 //! `cargo bench --bench hti_sampling [-- SAMPLES]` (default 200 000 per timing, best of 3).
 //!
-//! Measured on the 2-core development machine (AVX-512 Xeon, nothing else running), samples/s:
+//! Measured on the 2-core development machine (AVX-512 Xeon, nothing else running), samples/s, over
+//! three runs on one day:
 //!
 //! | preset | t = 0.25 (one map) | t = 0.75 (two chained maps) |
 //! |--------|--------------------|-----------------------------|
-//! | fast   | 8.3e5              | 6.8e5                       |
-//! | quick  | 1.66e6             | 1.15e6                      |
+//! | fast   | 7.5e5 – 8.3e5      | 6.0e5 – 6.8e5               |
+//! | quick  | 1.52e6 – 1.66e6    | 0.99e6 – 1.15e6             |
 //!
 //! (The dfdx path, `HtiSurrogate::predict_encoded_reference`, gave 1.16e5 / 7.5e4 and 1.5e5 / 8.0e4.)
 

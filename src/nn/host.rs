@@ -4,7 +4,8 @@
 //! training step on a few hundred points, with frozen weights. Through dfdx every evaluation pays
 //! for tape bookkeeping, broadcasts and allocations that dwarf the arithmetic of a 4×64 network; a
 //! snapshot of the weights as ndarray matrices does the same two passes several times faster. It is
-//! tested against the taped pass ([`Mlp::forward`], [`Mlp::input_gradient`]).
+//! tested against the taped pass ([`Mlp::forward`], [`Mlp::input_gradient`]). [`HostFilmMlp`] is the
+//! same for FiLM-conditioned networks; both run one forward pass and one pull-back of output gradients.
 
 use super::{tensor_to_array, Activation, ConditionalMlp, FilmMlp, Mlp, TensorDevice};
 use crate::error::{Error, Result};
@@ -51,15 +52,7 @@ impl HostMlp {
     /// f(x) for `x: [N, in]`.
     pub fn forward(&self, x: &Array2<f32>) -> Result<Array2<f32>> {
         self.check_input("HostMlp::forward", x)?;
-        let last = self.weights.len() - 1;
-        let mut h = x.to_owned();
-        for (i, (w, b)) in self.weights.iter().zip(&self.biases).enumerate() {
-            h = h.dot(w) + b;
-            if i < last {
-                h.mapv_inplace(|z| self.activation.value(z));
-            }
-        }
-        Ok(h)
+        Ok(self.run(x, None, false).0)
     }
 
     /// f(x) `[N]` and ∇ₓf(x) `[N, in]` for a scalar-output network, in one forward and one
@@ -73,24 +66,62 @@ impl HostMlp {
                 format!("{} outputs", self.out_dim()),
             ));
         }
+        let (value, trace) = self.run(x, None, true);
+        let gradient = self.pull_back(&trace, &Array2::ones((x.nrows(), 1)));
+        Ok((value.remove_axis(Axis(1)), gradient))
+    }
+
+    /// The forward pass, each hidden layer `σ(γ ⊙ (h W + b) + β)` with FiLM's `(γ, β)` when given
+    /// (else `σ(h W + b)`), keeping `γ ⊙ σ'(z)` per hidden layer when asked (for [`Self::pull_back`]).
+    fn run(
+        &self,
+        x: &Array2<f32>,
+        modulations: Option<&Modulations>,
+        keep_trace: bool,
+    ) -> (Array2<f32>, HostFilmTrace) {
         let last = self.weights.len() - 1;
-        let mut slopes = Vec::with_capacity(last);
+        let activation = self.activation;
+        let mut gains = Vec::with_capacity(if keep_trace { last } else { 0 });
         let mut h = x.to_owned();
-        for (w, b) in self.weights[..last].iter().zip(&self.biases) {
-            let z = h.dot(w) + b;
-            slopes.push(z.mapv(|v| self.activation.slope(v)));
-            h = z.mapv(|v| self.activation.value(v));
+        for (i, (w, b)) in self.weights[..last].iter().zip(&self.biases).enumerate() {
+            let mut z = h.dot(w) + b;
+            if let Some(film) = modulations {
+                // γ ⊙ z + β row by row, reading each row's (γ, β) from its distinct condition.
+                let (gamma, beta) = &film.layers[i];
+                for (mut row, &k) in z.rows_mut().into_iter().zip(&film.index) {
+                    Zip::from(&mut row)
+                        .and(gamma.row(k))
+                        .and(beta.row(k))
+                        .for_each(|z, &g, &b| *z = g * *z + b);
+                }
+            }
+            if keep_trace {
+                let mut gain = z.mapv(|v| activation.slope(v));
+                if let Some(film) = modulations {
+                    let gamma = &film.layers[i].0;
+                    for (mut row, &k) in gain.rows_mut().into_iter().zip(&film.index) {
+                        row *= &gamma.row(k);
+                    }
+                }
+                gains.push(gain);
+            }
+            z.mapv_inplace(|v| activation.value(v));
+            h = z;
         }
-        let value = (h.dot(&self.weights[last]) + &self.biases[last]).remove_axis(Axis(1));
-        // delta = ∂f/∂h, one row per point, pulled back layer by layer: delta ← (delta ⊙ σ'(z)) Wᵀ.
-        let mut delta = Array2::from_shape_fn((x.nrows(), self.weights[last].nrows()), |(_, j)| {
-            self.weights[last][[j, 0]]
-        });
-        for (w, slope) in self.weights[..last].iter().zip(&slopes).rev() {
-            Zip::from(&mut delta).and(slope).for_each(|d, &s| *d *= s);
+        let out = h.dot(&self.weights[last]) + &self.biases[last];
+        (out, HostFilmTrace { gains })
+    }
+
+    /// ∂/∂x of `Σ grad_out ⊙ f(x)` from a trace of [`Self::run`]: `delta ← (delta ⊙ gain) Wᵀ`,
+    /// layer by layer.
+    fn pull_back(&self, trace: &HostFilmTrace, grad_out: &Array2<f32>) -> Array2<f32> {
+        let last = self.weights.len() - 1;
+        let mut delta = grad_out.dot(&self.weights[last].t());
+        for (w, gain) in self.weights[..last].iter().zip(&trace.gains).rev() {
+            delta *= gain;
             delta = delta.dot(&w.t());
         }
-        Ok((value, delta))
+        delta
     }
 
     /// The same network followed by the linear map `x ↦ x·map` (`map: [out, k]`), folded into the
@@ -208,7 +239,6 @@ impl HostFilmMlp {
     /// ∂/∂x of `Σ grad_out ⊙ f(x | c)`, `[N, in]`: the input gradient of any scalar function of the
     /// outputs whose output gradient is `grad_out: [N, out]`.
     pub fn pull_back(&self, trace: &HostFilmTrace, grad_out: &Array2<f32>) -> Result<Array2<f32>> {
-        let last = self.trunk.weights.len() - 1;
         let rows = trace.gains.first().map_or(grad_out.nrows(), |g| g.nrows());
         if grad_out.dim() != (rows, self.out_dim()) {
             return Err(Error::shape(
@@ -217,12 +247,7 @@ impl HostFilmMlp {
                 format!("{:?}", grad_out.dim()),
             ));
         }
-        let mut delta = grad_out.dot(&self.trunk.weights[last].t());
-        for (w, gain) in self.trunk.weights[..last].iter().zip(&trace.gains).rev() {
-            delta *= gain;
-            delta = delta.dot(&w.t());
-        }
-        Ok(delta)
+        Ok(self.trunk.pull_back(trace, grad_out))
     }
 
     fn run(
@@ -233,41 +258,7 @@ impl HostFilmMlp {
     ) -> Result<(Array2<f32>, HostFilmTrace)> {
         self.trunk.check_input("HostFilmMlp::forward", x)?;
         let modulations = self.modulations(x.nrows(), cond)?;
-        let last = self.trunk.weights.len() - 1;
-        let activation = self.trunk.activation;
-        let mut gains = Vec::with_capacity(if keep_trace { last } else { 0 });
-        let mut h = x.to_owned();
-        for (i, (w, b)) in self.trunk.weights[..last]
-            .iter()
-            .zip(&self.trunk.biases)
-            .enumerate()
-        {
-            let mut z = h.dot(w) + b;
-            if let Some(film) = &modulations {
-                // γ ⊙ z + β row by row, reading each row's (γ, β) from its distinct condition.
-                let (gamma, beta) = &film.layers[i];
-                for (mut row, &k) in z.rows_mut().into_iter().zip(&film.index) {
-                    Zip::from(&mut row)
-                        .and(gamma.row(k))
-                        .and(beta.row(k))
-                        .for_each(|z, &g, &b| *z = g * *z + b);
-                }
-            }
-            if keep_trace {
-                let mut gain = z.mapv(|v| activation.slope(v));
-                if let Some(film) = &modulations {
-                    let gamma = &film.layers[i].0;
-                    for (mut row, &k) in gain.rows_mut().into_iter().zip(&film.index) {
-                        row *= &gamma.row(k);
-                    }
-                }
-                gains.push(gain);
-            }
-            z.mapv_inplace(|v| activation.value(v));
-            h = z;
-        }
-        let out = h.dot(&self.trunk.weights[last]) + &self.trunk.biases[last];
-        Ok((out, HostFilmTrace { gains }))
+        Ok(self.trunk.run(x, modulations.as_ref(), keep_trace))
     }
 
     /// `(γ, β)` of every FiLM layer for the distinct condition rows, and each row's distinct index;

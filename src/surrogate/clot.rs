@@ -128,16 +128,21 @@ impl HtiSurrogate {
         let (k, s) = locate(&self.times, t)?;
         self.check_input(start, cond)?;
         let x = self.cond_arg(cond);
-        // The spline point at s* is linear in (y, end, params): x·A + end·B + params·P. With params
-        // = h·W + b from the amortiser's last layer, P folds into it (W·P is [hidden, d]).
-        let read = self
-            .amortiser
-            .action()
-            .path()
-            .linear_map(&[s.min(1.0) as f64], Order::Position)?;
-        let f32_of = |m: &Array2<f64>| m.mapv(|v| v as f32);
-        let (from_start, from_end) = (f32_of(&read.from_x), f32_of(&read.from_y));
-        let amortiser = self.host.amortiser.compose_output(&f32_of(&read.from_params))?;
+        // The spline point at s* is linear in (y, end, params): y·A + end·B + params·P. With params
+        // = h·W + b from the amortiser's last layer, P folds into it (W·P is [hidden, d]). At an
+        // anchor (s* = 1) the path is not read.
+        let read = (s < 1.0)
+            .then(|| -> Result<_> {
+                let map = self
+                    .amortiser
+                    .action()
+                    .path()
+                    .linear_map(&[s as f64], Order::Position)?;
+                let f32_of = |m: &Array2<f64>| m.mapv(|v| v as f32);
+                let amortiser = self.host.amortiser.compose_output(&f32_of(&map.from_params))?;
+                Ok((f32_of(&map.from_x), f32_of(&map.from_y), amortiser))
+            })
+            .transpose()?;
         let block = |rows: std::ops::Range<usize>| -> Result<Array2<f32>> {
             let x = x.map(|c| c.slice(s![rows.clone(), ..]).to_owned());
             let mut y = start.slice(s![rows, ..]).to_owned();
@@ -145,21 +150,19 @@ impl HtiSurrogate {
                 y = map.forward(&y, x.as_ref())? + &y;
             }
             let end = self.host.maps[k].forward(&y, x.as_ref())? + &y;
-            let out = if s >= 1.0 {
-                end
-            } else {
-                let mut parts = vec![y.view(), end.view()];
-                if let Some(c) = &x {
-                    parts.push(c.view());
+            let out = match &read {
+                None => end,
+                Some((from_start, from_end, amortiser)) => {
+                    let mut parts = vec![y.view(), end.view()];
+                    if let Some(c) = &x {
+                        parts.push(c.view());
+                    }
+                    let input = ndarray::concatenate(Axis(1), &parts)
+                        .map_err(|e| Error::shape("HTI surrogate input", "equal rows", e.to_string()))?;
+                    y.dot(from_start) + end.dot(from_end) + amortiser.forward(&input)?
                 }
-                let input = ndarray::concatenate(Axis(1), &parts)
-                    .map_err(|e| Error::shape("HTI surrogate input", "equal rows", e.to_string()))?;
-                y.dot(&from_start) + end.dot(&from_end) + amortiser.forward(&input)?
             };
-            match &self.bounds {
-                Some(b) => b.clip(&out),
-                None => Ok(out),
-            }
+            self.clip(out)
         };
         let n = start.nrows();
         let blocks = (0..n)
@@ -203,6 +206,11 @@ impl HtiSurrogate {
                 .evaluate_batch(y.view(), end.view(), params.view(), &[s as f64], Order::Position)?
                 .index_axis_move(Axis(1), 0)
         };
+        self.clip(out)
+    }
+
+    /// Predictions clipped into the box, when the surrogate clips.
+    fn clip(&self, out: Array2<f32>) -> Result<Array2<f32>> {
         match &self.bounds {
             Some(b) => b.clip(&out),
             None => Ok(out),
