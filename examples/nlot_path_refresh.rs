@@ -46,13 +46,7 @@ fn main() -> Result<()> {
             .build()?
             .fit()?;
         let h = &model.history;
-        let best = h
-            .eval_iteration
-            .iter()
-            .zip(&h.eval_sinkhorn_w2_x100)
-            .filter(|(&i, _)| i >= settings.annealing_steps)
-            .map(|(_, &w)| w)
-            .fold(f64::INFINITY, f64::min);
+        let best = h.best_w2_x100_from(settings.annealing_steps).unwrap_or(f64::NAN);
         let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
         println!(
             "box quick, seed {seed}, {refresh:?}: W2x100 {:.3} (best after annealing {best:.3}, exact {:.3}), \

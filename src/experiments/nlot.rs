@@ -54,6 +54,34 @@ impl NlotSettings {
         }
     }
 
+    /// A CPU-sized run (minutes on 2 cores): a quarter of the paper's iterations at a 4× higher peak
+    /// rate (same cosine decay, to 1e-4 of the peak), a 256×256 amortiser, shorter refits, and paths
+    /// held fixed per c-transform solve ([`PathRefresh::OncePerSolve`]).
+    ///
+    /// Not yet the paper's accuracy. Measured on the box task (seed 0, `examples/nlot_table1.rs`,
+    /// 2 cores shared with another job): final W2 × 100 3.34, best after annealing 2.95, against the
+    /// paper's 1.6, in 1420 s (0.57 s per iteration).
+    pub fn fast() -> Self {
+        let iterations = 2501;
+        NlotSettings {
+            iterations,
+            batch_size: 1024,
+            amortiser_hidden: vec![256, 256],
+            amortiser: AmortiserSchedule {
+                prefit_steps: 2001,
+                batch: 1024,
+                online: true,
+                refit_every: 25,
+                refit_steps: 501,
+                refit_until: iterations - 500,
+            },
+            path_refresh: PathRefresh::OncePerSolve,
+            annealing_steps: 500,
+            eval_every: 100,
+            optimizer: Some(scaled_paper_optimizer(4.0, iterations)),
+        }
+    }
+
     /// A CI-sized run (seconds to a minute on 2 cores) that still has to move the mass across.
     pub fn quick() -> Self {
         NlotSettings {
@@ -75,6 +103,19 @@ impl NlotSettings {
             optimizer: Some(AdamConfig::with_lr(1e-3).weight_decay(1e-4).clip_grad_norm(5.0)),
         }
     }
+}
+
+/// The paper's AdamW (weight decay, clipping, cosine decay to 1e-4 of the peak) with its peak rate
+/// multiplied by `factor`.
+fn scaled_paper_optimizer(factor: f64, iterations: usize) -> AdamConfig {
+    use crate::solver::nlot::defaults::{FINAL_LR_FRACTION, LEARNING_RATE};
+    let peak = LEARNING_RATE * factor;
+    crate::solver::nlot::paper_optimizer(iterations).schedule(crate::nn::LrSchedule::warmup_cosine(
+        peak,
+        peak * FINAL_LR_FRACTION,
+        0,
+        iterations,
+    ))
 }
 
 /// The two strips of the `lsb_*` tasks: x₁ ~ U[−1.25, −1], x₂ ~ U[−1, 1] and its mirror image.
@@ -173,13 +214,7 @@ fn run_obstacle(shape: ObstacleShape, paper_w2_x100: Option<f64>, config: &RunCo
     let last = h.eval_sinkhorn_w2_x100.last().copied().unwrap_or(f64::NAN);
     let last_exact = h.eval_exact_w2_x100.last().copied().unwrap_or(f64::NAN);
     // The reference keeps the best evaluation after annealing as its checkpoint.
-    let best = h
-        .eval_iteration
-        .iter()
-        .zip(&h.eval_sinkhorn_w2_x100)
-        .filter(|(&it, _)| it >= settings.annealing_steps)
-        .map(|(_, &w)| w)
-        .fold(f64::INFINITY, f64::min);
+    let best = h.best_w2_x100_from(settings.annealing_steps).unwrap_or(last);
 
     let pushed = model.transport(&model.eval_source)?;
     let shown = model.eval_source.nrows().min(64);
@@ -202,11 +237,7 @@ fn run_obstacle(shape: ObstacleShape, paper_w2_x100: Option<f64>, config: &RunCo
     let figure = Figure::grid(3, panels);
     Ok(Report::new(figure)
         .metric("w2_x100", last, paper_w2_x100)
-        .metric(
-            "w2_x100_best_after_annealing",
-            if best.is_finite() { best } else { last },
-            paper_w2_x100,
-        )
+        .metric("w2_x100_best_after_annealing", best, paper_w2_x100)
         .metric("exact_w2sq_x100", last_exact, None)
         .metric(
             "mean_ctransform_iterations",

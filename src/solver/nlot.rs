@@ -245,6 +245,20 @@ pub struct NlotHistory {
     pub seconds: f64,
 }
 
+impl NlotHistory {
+    /// The lowest evaluated Sinkhorn W2 × 100 at or after `iteration` (the reference's checkpoint
+    /// choice, with `iteration` the end of the obstacle's annealing); `None` when no evaluation ran
+    /// that late.
+    pub fn best_w2_x100_from(&self, iteration: usize) -> Option<f64> {
+        self.eval_iteration
+            .iter()
+            .zip(&self.eval_sinkhorn_w2_x100)
+            .filter(|(&it, _)| it >= iteration)
+            .map(|(_, &w)| w)
+            .reduce(f64::min)
+    }
+}
+
 /// A trained NLOT model: the potential, the amortised map and the cost, with its training history.
 pub struct NlotModel<C> {
     /// The cost it was trained under (with whatever the cost learned, e.g. amortised paths).
