@@ -11,8 +11,8 @@
 
 use lagrangian_ot::experiments::nlot::{obstacle_problem, NlotSettings};
 use lagrangian_ot::lagrangian::ObstacleShape;
-use lagrangian_ot::nn::{AdamConfig, LrSchedule};
 use lagrangian_ot::prelude::*;
+use lagrangian_ot::solver::nlot::paper_optimizer_with_peak;
 use lagrangian_ot::solver::PathRefresh;
 
 fn main() -> Result<()> {
@@ -76,17 +76,7 @@ fn main() -> Result<()> {
         }
     }
     if let Some(peak) = lr {
-        settings.optimizer = Some(
-            AdamConfig::with_lr(peak)
-                .schedule(LrSchedule::warmup_cosine(
-                    peak,
-                    peak * 1e-4,
-                    0,
-                    settings.iterations,
-                ))
-                .weight_decay(1e-4)
-                .clip_grad_norm(5.0),
-        );
+        settings.optimizer = Some(paper_optimizer_with_peak(peak, settings.iterations));
     }
     println!("{task:?}, seed {seed}: {settings:?}");
     let model = obstacle_problem(task, &settings, seed)?

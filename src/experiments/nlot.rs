@@ -14,6 +14,7 @@ use crate::path::{
 };
 use crate::plot::{Figure, Plot};
 use crate::progress::ProgressMode;
+use crate::solver::nlot::{defaults as nlot_defaults, paper_optimizer_with_peak};
 use crate::solver::{AmortiserSchedule, LagrangianCost, Nlot, PathRefresh};
 
 /// The sizes of an NLOT run; [`NlotSettings::paper`] is Table 3 of the paper as the reference runs it.
@@ -78,7 +79,10 @@ impl NlotSettings {
             path_refresh: PathRefresh::OncePerSolve,
             annealing_steps: 500,
             eval_every: 100,
-            optimizer: Some(scaled_paper_optimizer(4.0, iterations)),
+            optimizer: Some(paper_optimizer_with_peak(
+                4.0 * nlot_defaults::LEARNING_RATE,
+                iterations,
+            )),
         }
     }
 
@@ -103,19 +107,6 @@ impl NlotSettings {
             optimizer: Some(AdamConfig::with_lr(1e-3).weight_decay(1e-4).clip_grad_norm(5.0)),
         }
     }
-}
-
-/// The paper's AdamW (weight decay, clipping, cosine decay to 1e-4 of the peak) with its peak rate
-/// multiplied by `factor`.
-fn scaled_paper_optimizer(factor: f64, iterations: usize) -> AdamConfig {
-    use crate::solver::nlot::defaults::{FINAL_LR_FRACTION, LEARNING_RATE};
-    let peak = LEARNING_RATE * factor;
-    crate::solver::nlot::paper_optimizer(iterations).schedule(crate::nn::LrSchedule::warmup_cosine(
-        peak,
-        peak * FINAL_LR_FRACTION,
-        0,
-        iterations,
-    ))
 }
 
 /// The two strips of the `lsb_*` tasks: x₁ ~ U[−1.25, −1], x₂ ~ U[−1, 1] and its mirror image.

@@ -397,10 +397,16 @@ pub fn paper_ctransform() -> LbfgsConfig {
 
 /// The paper's AdamW: cosine decay from 5e-5 to 5e-9 over the run, weight decay 1e-4, clip 5.
 pub fn paper_optimizer(iterations: usize) -> AdamConfig {
-    AdamConfig::with_lr(defaults::LEARNING_RATE)
+    paper_optimizer_with_peak(defaults::LEARNING_RATE, iterations)
+}
+
+/// The paper's AdamW with another peak rate: cosine decay from `peak` to `peak` × 1e-4 over the
+/// run, weight decay 1e-4, clip 5.
+pub fn paper_optimizer_with_peak(peak: f64, iterations: usize) -> AdamConfig {
+    AdamConfig::with_lr(peak)
         .schedule(LrSchedule::warmup_cosine(
-            defaults::LEARNING_RATE,
-            defaults::LEARNING_RATE * defaults::FINAL_LR_FRACTION,
+            peak,
+            peak * defaults::FINAL_LR_FRACTION,
             0,
             iterations,
         ))
