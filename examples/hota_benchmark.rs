@@ -49,6 +49,9 @@ fn main() -> lagrangian_ot::Result<()> {
     let model = builder.build()?.fit()?;
     let scores = score_benchmark(&model, benchmark, eval, seed)?;
     let h = model.history();
+    for ((it, w2), action) in h.eval_iteration.iter().zip(&h.eval_w2).zip(&h.eval_action) {
+        println!("  step {it:>6}: divergence (ε = 1e-2) {w2:.5}, action {action:.3}");
+    }
     println!(
         "{} seed {seed} {:?}: W2 {:.5} (floor {:.5}, paper {:?}) cost {:.3} (paper {:?}) kinetic {:.3} in-obstacle {:.4}; {:.1} s ({:.1} ms/step)",
         benchmark.name(),

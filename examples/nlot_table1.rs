@@ -80,7 +80,7 @@ fn main() -> Result<()> {
     }
     println!("{task:?}, seed {seed}: {settings:?}");
     let model = obstacle_problem(task, &settings, seed)?
-        .progress(ProgressMode::Silent)
+        .progress(ProgressMode::Lines)
         .build()?
         .fit()?;
     let h = &model.history;

@@ -41,10 +41,11 @@ pub fn kde_log_likelihood(train: &Array2<f32>, test: &Array2<f32>, bandwidth: f6
     let log_density = |t: ndarray::ArrayView1<f64>| {
         normaliser
             + log_sum_exp(
-                train
+                &train
                     .rows()
                     .into_iter()
-                    .map(|xi| -squared_distance(t, xi) * inverse_two_var),
+                    .map(|xi| -squared_distance(t, xi) * inverse_two_var)
+                    .collect::<Vec<_>>(),
             )
     };
     let total: f64 = if worth_parallel(test.nrows(), n, d) {

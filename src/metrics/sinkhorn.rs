@@ -4,7 +4,10 @@
 //! to the exact cost as the regularisation `ε → 0`. The iterations run on dual potentials in the
 //! log domain, so small `ε` neither underflows nor overflows.
 
-use super::{checked_pair, log_sum_exp, pairwise_cost, worth_parallel, GroundCost};
+use super::{
+    checked_pair, exp_f64, log_sum_exp_of_scaled_differences, pairwise_cost, sum_exp_of_scaled_differences,
+    worth_parallel, GroundCost,
+};
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2, Zip};
 
@@ -212,16 +215,15 @@ fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Cou
             }
             // After a cross update rows are exact, so measure the columns (by symmetry, the same as
             // the rows for self-transport).
+            let f_slice = f.as_slice().expect("potentials are contiguous");
             let col_error: f64 = cost_t
                 .rows()
                 .into_iter()
                 .zip(g.iter())
                 .map(|(col, &gj)| {
-                    let mass: f64 = col
-                        .iter()
-                        .zip(f.iter())
-                        .map(|(&c, &fi)| (log_a + log_b + (fi + gj - c) / eps).exp())
-                        .sum();
+                    let col = col.as_slice().expect("cost rows are contiguous");
+                    let offset = log_a + log_b + gj / eps;
+                    let mass = sum_exp_of_scaled_differences(f_slice, col, 1.0 / eps, offset);
                     (mass - 1.0 / m as f64).abs()
                 })
                 .sum();
@@ -235,7 +237,7 @@ fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Cou
     let eps = config.epsilon;
     let mut plan = cost.clone();
     plan.indexed_iter_mut()
-        .for_each(|((i, j), p)| *p = (log_a + log_b + (f[i] + g[j] - *p) / eps).exp());
+        .for_each(|((i, j), p)| *p = exp_f64(log_a + log_b + (f[i] + g[j] - *p) / eps));
     let transport_cost = (&plan * cost).sum();
     let dual = f.sum() / n as f64 + g.sum() / m as f64;
     SinkhornOutput {
@@ -252,9 +254,11 @@ fn solve_log_sinkhorn(cost: &Array2<f64>, config: &SinkhornConfig, coupling: Cou
 /// `out_i = -ε log Σ_j exp(log w + (h_j - C_ij) / ε)`: the potential on the rows of `cost` given
 /// the potential `h` on its columns, whose uniform weights have log `log_w`.
 fn soft_c_transform(cost: &Array2<f64>, h: &Array1<f64>, log_w: f64, eps: f64, out: &mut Array1<f64>) {
+    let h = h.as_slice().expect("potentials are contiguous");
+    let inverse_eps = 1.0 / eps;
     let update = |row: ndarray::ArrayView1<f64>, out_i: &mut f64| {
-        let lse = log_sum_exp(row.iter().zip(h.iter()).map(|(&c, &hj)| (hj - c) / eps));
-        *out_i = -eps * (log_w + lse);
+        let row = row.as_slice().expect("cost rows are contiguous");
+        *out_i = -eps * (log_w + log_sum_exp_of_scaled_differences(h, row, inverse_eps));
     };
     let rows = Zip::from(cost.rows()).and(out);
     if worth_parallel(cost.nrows(), cost.ncols(), 8) {
