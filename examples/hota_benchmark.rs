@@ -1,11 +1,12 @@
 //! Trains HOTA on one benchmark and prints the paper's scores, for tuning presets.
 //! `cargo run --release --example hota_benchmark -- <benchmark> [fast|paper|quick] [seed] [key=value ...]`
 //! keys: iters, batch, pbatch (potential batch), lr, warmup, width (trunk width), depth, film, sigma,
-//! hjb (λ_hjb), accel (λ_a), eval (evaluation points), buffer/balance/ema (0 switches off).
+//! hjb (λ_hjb), accel (λ_a), eval (evaluation points), buffer/balance/ema (0 switches off), raw
+//! (1, the benchmarks' default: train in the original coordinates; 0: in normalised ones).
 use lagrangian_ot::data::HotaBenchmark;
 use lagrangian_ot::experiments::hota::score_benchmark;
 use lagrangian_ot::progress::ProgressMode;
-use lagrangian_ot::solver::{Hota, HotaPreset};
+use lagrangian_ot::solver::{Hota, HotaPreset, Normalization};
 
 fn main() -> lagrangian_ot::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -38,6 +39,8 @@ fn main() -> lagrangian_ot::Result<()> {
             "buffer" => c.ablation.replay_buffer = n != 0.0,
             "balance" => c.ablation.gradient_balancing = n != 0.0,
             "ema" => c.ablation.ema_target = n != 0.0,
+            "raw" if n != 0.0 => c.normalization = Some(Normalization::identity(c.net.dim())),
+            "raw" => c.normalization = None,
             _ => panic!("unknown key {k}"),
         }
     }

@@ -61,7 +61,8 @@ impl NlotSettings {
     ///
     /// Not yet the paper's accuracy. Measured on the box task (seed 0, `examples/nlot_table1.rs`,
     /// 2 cores shared with another job): final W2 × 100 3.34, best after annealing 2.95, against the
-    /// paper's 1.6, in 1420 s (0.57 s per iteration).
+    /// paper's 1.6, in 1420 s (0.57 s per iteration). The paper's `PathRefresh::EveryEvaluation` in
+    /// its place did no better (final 3.99, best 3.17) in 2507 s.
     pub fn fast() -> Self {
         let iterations = 2501;
         NlotSettings {
