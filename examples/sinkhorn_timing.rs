@@ -1,10 +1,12 @@
-//! Seconds per debiased Sinkhorn divergence at HOTA's scoring settings (ε = 1e-3, |x − y|², tolerance
-//! 1e-3, ε-scaling) on S-tunnel-scale clouds (coordinates around ±11), for the sizes given.
+//! Seconds per debiased Sinkhorn divergence at HOTA's scoring settings ([`scoring_sinkhorn`]:
+//! ε = 1e-3, |x − y|², tolerance 1e-3, ε-scaling) on S-tunnel-scale clouds (coordinates around
+//! ±11), for the sizes given.
 //!
 //! `cargo run --release --example sinkhorn_timing -- [N ...]` (default 500 1000 2000)
 
 use lagrangian_ot::data::HotaBenchmark;
-use lagrangian_ot::metrics::{sinkhorn, sinkhorn_divergence_with, GroundCost, SinkhornConfig};
+use lagrangian_ot::experiments::hota::scoring_sinkhorn;
+use lagrangian_ot::metrics::{sinkhorn, sinkhorn_divergence_with};
 use lagrangian_ot::prelude::*;
 use std::time::Instant;
 
@@ -15,13 +17,7 @@ fn main() -> Result<()> {
     } else {
         sizes
     };
-    let config = SinkhornConfig {
-        epsilon: 1e-3,
-        max_iters: 3000,
-        tol: 1e-3,
-        cost: GroundCost::SqEuclidean,
-        epsilon_scaling: true,
-    };
+    let config = scoring_sinkhorn();
     let target = HotaBenchmark::STunnel.target();
     for n in sizes {
         let mut rng = lagrangian_ot::device::rng(0);

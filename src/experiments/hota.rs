@@ -50,6 +50,18 @@ pub fn fit_benchmark(
         .fit()
 }
 
+/// The Sinkhorn settings of the feasibility score: ε = 1e-3 on |x − y|² as the paper (ott-jax's
+/// default cost), with ε-scaling, marginal tolerance 1e-3 and at most 3000 final iterations.
+pub fn scoring_sinkhorn() -> SinkhornConfig {
+    SinkhornConfig {
+        epsilon: 1e-3,
+        max_iters: 3000,
+        tol: 1e-3,
+        cost: GroundCost::SqEuclidean,
+        epsilon_scaling: true,
+    }
+}
+
 /// Scores `model` on `benchmark` with `n` evaluation points (fresh source and target samples drawn
 /// from `seed`; the rollout noise is seeded too).
 pub fn score_benchmark(
@@ -63,13 +75,7 @@ pub fn score_benchmark(
     let y = benchmark.target().sample(&mut rng, n)?;
     let y_again = benchmark.target().sample(&mut rng, n)?;
     let rollout = model.rollout(&x0, seed)?;
-    let config = SinkhornConfig {
-        epsilon: 1e-3,
-        max_iters: 3000,
-        tol: 1e-3,
-        cost: GroundCost::SqEuclidean,
-        epsilon_scaling: true,
-    };
+    let config = scoring_sinkhorn();
     let w2 = sinkhorn_divergence_with(rollout.end(), &y, &config)?;
     let w2_floor = sinkhorn_divergence_with(&y_again, &y, &config)?;
     let weight = benchmark.potential_weight() as f64;

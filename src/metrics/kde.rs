@@ -3,7 +3,9 @@
 //! Used to score generated samples by how likely held-out data is under a density smoothed from
 //! them (and vice versa), when no tractable model density exists.
 
-use super::{checked_cloud, checked_pair, log_sum_exp, squared_distance, worth_parallel};
+use super::{
+    checked_cloud, checked_pair, log_sum_exp_of_scaled_differences, squared_distance, worth_parallel,
+};
 use crate::error::{Error, Result};
 use ndarray::parallel::prelude::*;
 use ndarray::{Array2, Axis};
@@ -38,15 +40,15 @@ pub fn kde_log_likelihood(train: &Array2<f32>, test: &Array2<f32>, bandwidth: f6
     let inverse_two_var = 0.5 / (bandwidth * bandwidth);
     let normaliser =
         -(n as f64).ln() - 0.5 * d as f64 * (2.0 * std::f64::consts::PI * bandwidth * bandwidth).ln();
+    // log Σ exp(−|t − xᵢ|²/2h²) as the soft-min kernel with h = 0 and c = the squared distances.
+    let zeros = vec![0.0; n];
     let log_density = |t: ndarray::ArrayView1<f64>| {
-        normaliser
-            + log_sum_exp(
-                &train
-                    .rows()
-                    .into_iter()
-                    .map(|xi| -squared_distance(t, xi) * inverse_two_var)
-                    .collect::<Vec<_>>(),
-            )
+        let squared: Vec<f64> = train
+            .rows()
+            .into_iter()
+            .map(|xi| squared_distance(t, xi))
+            .collect();
+        normaliser + log_sum_exp_of_scaled_differences(&zeros, &squared, inverse_two_var)
     };
     let total: f64 = if worth_parallel(test.nrows(), n, d) {
         test.axis_iter(Axis(0)).into_par_iter().map(log_density).sum()

@@ -172,17 +172,8 @@ macro_rules! dispatch_simd {
 /// eight exponentials in flight (one AVX-512 register of `f64`) instead of one long dependency chain.
 const LANES: usize = 8;
 
-/// `log Σ exp(v)` without overflow; `-inf` for an empty or all `-inf` input.
-pub(crate) fn log_sum_exp(values: &[f64]) -> f64 {
-    let zeros = vec![0.0; values.len()];
-    let max = max_of_scaled_differences(values, &zeros, 1.0);
-    if max == f64::NEG_INFINITY {
-        return f64::NEG_INFINITY;
-    }
-    max + sum_exp_of_scaled_differences(values, &zeros, 1.0, -max).ln()
-}
-
-/// `log Σ_j exp((h_j − c_j)·scale)` without overflow: the soft-min of a Sinkhorn update.
+/// `log Σ_j exp((h_j − c_j)·scale)` without overflow (`-inf` for empty or all `-inf` terms): the
+/// soft-min of a Sinkhorn update, and with `h = 0` a log-sum-exp of `−c·scale` (KDE).
 pub(crate) fn log_sum_exp_of_scaled_differences(h: &[f64], c: &[f64], scale: f64) -> f64 {
     let max = max_of_scaled_differences(h, c, scale);
     if max == f64::NEG_INFINITY {
@@ -192,7 +183,7 @@ pub(crate) fn log_sum_exp_of_scaled_differences(h: &[f64], c: &[f64], scale: f64
 }
 
 /// `max_j (h_j − c_j)·scale` (`-inf` when empty; NaN entries are skipped).
-pub(crate) fn max_of_scaled_differences(h: &[f64], c: &[f64], scale: f64) -> f64 {
+fn max_of_scaled_differences(h: &[f64], c: &[f64], scale: f64) -> f64 {
     dispatch_simd!(scaled_differences_max(h, c, scale, 0.0))
 }
 
@@ -293,7 +284,11 @@ pub(crate) fn exp_f64(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::{exp_f64, log_sum_exp};
+    use super::{exp_f64, log_sum_exp_of_scaled_differences};
+
+    fn log_sum_exp(values: &[f64]) -> f64 {
+        log_sum_exp_of_scaled_differences(values, &vec![0.0; values.len()], 1.0)
+    }
 
     #[test]
     fn exp_f64_matches_std_within_two_ulp() {
