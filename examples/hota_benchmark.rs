@@ -1,8 +1,10 @@
 //! Trains HOTA on one benchmark and prints the paper's scores, for tuning presets.
 //! `cargo run --release --example hota_benchmark -- <benchmark> [fast|paper|quick] [seed] [key=value ...]`
 //! keys: iters, batch, pbatch (potential batch), lr, warmup, width (trunk width), depth, film, sigma,
-//! hjb (λ_hjb), accel (λ_a), eval (evaluation points), buffer/balance/ema (0 switches off), raw
-//! (1, the benchmarks' default: train in the original coordinates; 0: in normalised ones).
+//! hjb (λ_hjb), accel (λ_a), eval (evaluation points), buffer/balance/ema (0 switches off),
+//! kappa_max (cap on the balancing factor κ; 0: uncapped), raw (1, the benchmarks' default: train
+//! in the original coordinates; 0: in normalised ones), svg (1: write the trajectories figure to
+//! `hota-<benchmark>-seed<seed>.svg`).
 use lagrangian_ot::data::HotaBenchmark;
 use lagrangian_ot::experiments::hota::score_benchmark;
 use lagrangian_ot::progress::ProgressMode;
@@ -20,6 +22,7 @@ fn main() -> lagrangian_ot::Result<()> {
     let mut c = builder.settings().clone();
     let (mut width, mut depth, mut film) = (c.net.widths()[0], c.net.widths().len(), 0usize);
     let mut eval = 2000usize;
+    let mut svg = false;
     for kv in args.iter().skip(4) {
         let (k, v) = kv.split_once('=').expect("key=value");
         let n: f64 = v.parse().expect("a number");
@@ -41,6 +44,8 @@ fn main() -> lagrangian_ot::Result<()> {
             "ema" => c.ablation.ema_target = n != 0.0,
             "raw" if n != 0.0 => c.normalization = Some(Normalization::identity(c.net.dim())),
             "raw" => c.normalization = None,
+            "svg" => svg = n != 0.0,
+            "kappa_max" => c.max_balance = (n > 0.0).then_some(n as f32),
             _ => panic!("unknown key {k}"),
         }
     }
@@ -52,6 +57,26 @@ fn main() -> lagrangian_ot::Result<()> {
     let model = builder.build()?.fit()?;
     let scores = score_benchmark(&model, benchmark, eval, seed)?;
     let h = model.history();
+    // Where the evaluation mass is along the way: the first failure mode to look for.
+    let rollout = model.rollout(model.eval_samples().0, seed)?;
+    let steps = rollout.states.len() - 1;
+    for k in [0, steps / 4, steps / 2, 3 * steps / 4, steps] {
+        let x = &rollout.states[k];
+        let mean = x.mean_axis(ndarray::Axis(0)).expect("non-empty");
+        let std = x.std_axis(ndarray::Axis(0), 0.0);
+        let shown = mean.len().min(3);
+        println!(
+            "  t = {:.2}: mean {:.3?}, std {:.3?}",
+            k as f64 / steps as f64,
+            &mean.as_slice().expect("contiguous")[..shown],
+            &std.as_slice().expect("contiguous")[..shown]
+        );
+    }
+    if svg {
+        model
+            .trajectories_figure()
+            .save_svg(format!("hota-{}-seed{seed}.svg", benchmark.name()))?;
+    }
     for ((it, w2), action) in h.eval_iteration.iter().zip(&h.eval_w2).zip(&h.eval_action) {
         println!("  step {it:>6}: divergence (ε = 1e-2) {w2:.5}, action {action:.3}");
     }

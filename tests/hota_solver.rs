@@ -212,6 +212,35 @@ fn free_transport_learns_the_translation() {
     assert!(w2 < 0.06, "Sinkhorn divergence to the target {w2}");
 }
 
+/// The balancing factor κ follows |g_pot|/|g_hjb| unless capped, and then never exceeds the cap.
+#[test]
+fn balance_cap_bounds_kappa() {
+    let (source, target) = translation_problem(1.0);
+    let fit = |cap: Option<f32>| {
+        let mut builder = Hota::builder(NoPotential, 2)
+            .source(source.clone())
+            .target(target.clone())
+            .preset(HotaPreset::Quick)
+            .iterations(60)
+            .seed(3)
+            .progress(ProgressMode::Silent);
+        if let Some(cap) = cap {
+            builder = builder.max_balance(cap);
+        }
+        builder.build().unwrap().fit().unwrap()
+    };
+    let largest = |model: &lagrangian_ot::solver::HotaModel<NoPotential>| {
+        model.history().balance.iter().copied().fold(0.0f64, f64::max)
+    };
+    let free = largest(&fit(None));
+    let cap = 0.5 * free as f32;
+    let capped = largest(&fit(Some(cap)));
+    assert!(
+        free > 0.0 && capped <= cap as f64 + 1e-9,
+        "free max {free}, capped max {capped} vs cap {cap}"
+    );
+}
+
 #[test]
 fn bad_configurations_are_typed_errors() {
     let (source, _) = translation_problem(1.0);
@@ -236,6 +265,15 @@ fn bad_configurations_are_typed_errors() {
         .err()
         .unwrap();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
+    for cap in [0.0, -1.0, f32::NAN] {
+        let err = Hota::benchmark(HotaBenchmark::VNeck)
+            .unwrap()
+            .max_balance(cap)
+            .build()
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("max_balance"), "{err}");
+    }
     assert!(HotaBenchmark::from_name("sphere-1").is_err());
     assert!(HotaBenchmark::from_name("maze").is_err());
 }
