@@ -205,11 +205,12 @@ pub struct HotaConfig {
     /// Upper bound on κ (`None`: unbounded, as in the paper). With a cap of 1 the balancing can only
     /// shrink the HJB gradient towards λ_hjb times the potential gradient's norm, never inflate it.
     ///
-    /// Measured with the `Fast` preset (4000 steps), seeds 0–2, W2 on 2000 vs 2000 points: V-neck
-    /// 0.081 / 0.028 / 7.7 capped at 1 against 41.8 / 191.6 / 20.5 uncapped, where the mass stalls
-    /// short of the target with κ up to 10⁵; Slit 0.006 / 0.008 / 0.016 against 0.41 / 0.014 / 0.30.
-    /// Box, where κ settles below 0.01 after the first few hundred steps: 0.0037 / 0.0053 / 0.0037
-    /// capped against 0.0024 / 0.0035 / 0.0035 uncapped (scored on 5000 points).
+    /// Measured with the `Fast` preset (4000 steps), seeds 0–2, W2 on 2000 vs 2000 points unless
+    /// marked: V-neck 0.081 / 0.028 / 7.7 capped at 1 against 41.8 / 191.6 / 20.5 uncapped, where the
+    /// mass stalls short of the target with κ up to 10⁵; Slit 0.006 / 0.008 / 0.016 against
+    /// 0.41 (5000 points) / 0.014 / 0.30. Box, where κ settles below 0.01 after the first few hundred
+    /// steps: 0.0037 / 0.0053 / 0.0037 capped against 0.0024 / 0.0035 / 0.0035 uncapped (all three on
+    /// 5000 points).
     pub max_balance: Option<f32>,
     /// δ of the smoothed state cost.
     pub smoothing_step: f32,
