@@ -3,10 +3,10 @@
 
 use lagrangian_ot::data::{toy, HotaBenchmark, Measure};
 use lagrangian_ot::device::{default_device, rng};
-use lagrangian_ot::lagrangian::NoPotential;
+use lagrangian_ot::lagrangian::{NoPotential, Obstacle};
 use lagrangian_ot::nn::{array_to_tensor, tensor_to_array, NoneTape, TimeValueNet, Trainable};
 use lagrangian_ot::progress::ProgressMode;
-use lagrangian_ot::solver::{hjb_residual_loss, Hota, HotaConfig, HotaPreset};
+use lagrangian_ot::solver::{hjb_residual_loss, Hota, HotaBuilder, HotaConfig, HotaPreset};
 use lagrangian_ot::Error;
 use ndarray::Array2;
 use rand::Rng;
@@ -212,11 +212,11 @@ fn free_transport_learns_the_translation() {
     assert!(w2 < 0.06, "Sinkhorn divergence to the target {w2}");
 }
 
-/// The balancing factor κ follows |g_pot|/|g_hjb| unless capped, and then never exceeds the cap.
+/// The balancing factor κ follows |g_pot|/|g_hjb| unless bounded, and then stays inside its bounds.
 #[test]
-fn balance_cap_bounds_kappa() {
+fn balance_bounds_hold_kappa() {
     let (source, target) = translation_problem(1.0);
-    let fit = |cap: Option<f32>| {
+    let fit = |cap: Option<f32>, floor: Option<f32>| {
         let mut builder = Hota::builder(NoPotential, 2)
             .source(source.clone())
             .target(target.clone())
@@ -227,18 +227,57 @@ fn balance_cap_bounds_kappa() {
         if let Some(cap) = cap {
             builder = builder.max_balance(cap);
         }
-        builder.build().unwrap().fit().unwrap()
+        if let Some(floor) = floor {
+            builder = builder.min_balance(floor);
+        }
+        builder.build().unwrap().fit().unwrap().history().balance.clone()
     };
-    let largest = |model: &lagrangian_ot::solver::HotaModel<NoPotential>| {
-        model.history().balance.iter().copied().fold(0.0f64, f64::max)
+    let range = |kappa: &[f64]| {
+        let low = kappa.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = kappa.iter().copied().fold(0.0f64, f64::max);
+        (low, high)
     };
-    let free = largest(&fit(None));
-    let cap = 0.5 * free as f32;
-    let capped = largest(&fit(Some(cap)));
+    let (free_low, free_high) = range(&fit(None, None));
     assert!(
-        free > 0.0 && capped <= cap as f64 + 1e-9,
-        "free max {free}, capped max {capped} vs cap {cap}"
+        free_low > 0.0 && free_high > free_low,
+        "κ did not move: {free_low}..{free_high}"
     );
+    let cap = 0.5 * free_high as f32;
+    let (_, capped_high) = range(&fit(Some(cap), None));
+    assert!(
+        capped_high <= cap as f64 + 1e-9,
+        "capped max {capped_high} vs cap {cap}"
+    );
+    let floor = (free_low + 0.5 * (free_high - free_low)) as f32;
+    let (floored_low, _) = range(&fit(None, Some(floor)));
+    assert!(
+        floored_low >= floor as f64 - 1e-9,
+        "floored min {floored_low} vs floor {floor}"
+    );
+    // Floor equal to cap: κ is constant, as with balancing switched off.
+    let (low, high) = range(&fit(Some(1.0), Some(1.0)));
+    assert!(
+        low == 1.0 && high == 1.0,
+        "κ in {low}..{high} with floor = cap = 1"
+    );
+}
+
+/// The sphere's per-task settings (floor on κ, learning-rate factor) survive a change of preset.
+#[test]
+fn sphere_tuning_survives_preset() {
+    let sphere = HotaBenchmark::Sphere { dim: 10 };
+    for preset in [HotaPreset::Fast, HotaPreset::Paper] {
+        let builder = Hota::benchmark(sphere).unwrap().preset(preset);
+        let config = builder.settings();
+        let plain = HotaConfig::preset(preset, 10);
+        assert_eq!(config.min_balance, Some(1.0));
+        let expected = plain.learning_rate * sphere.learning_rate_factor();
+        assert!((config.learning_rate - expected).abs() < 1e-12, "{preset:?}");
+        assert!(sphere.learning_rate_factor() < 1.0);
+    }
+    let vneck = Hota::benchmark(HotaBenchmark::VNeck).unwrap();
+    assert_eq!(vneck.settings().min_balance, None);
+    assert_eq!(vneck.settings().learning_rate, 1e-3);
 }
 
 #[test]
@@ -265,15 +304,25 @@ fn bad_configurations_are_typed_errors() {
         .err()
         .unwrap();
     assert!(matches!(err, Error::InvalidArgument(_)), "{err}");
-    for cap in [0.0, -1.0, f32::NAN] {
-        let err = Hota::benchmark(HotaBenchmark::VNeck)
-            .unwrap()
-            .max_balance(cap)
-            .build()
-            .err()
-            .unwrap();
-        assert!(err.to_string().contains("max_balance"), "{err}");
+    type Bound = fn(HotaBuilder<Obstacle>, f32) -> HotaBuilder<Obstacle>;
+    let bounds: [(&str, Bound); 2] = [
+        ("max_balance", |b, v| b.max_balance(v)),
+        ("min_balance", |b, v| b.min_balance(v)),
+    ];
+    let build_error = |builder: HotaBuilder<Obstacle>| builder.build().err().unwrap().to_string();
+    for value in [0.0, -1.0, f32::NAN] {
+        for (name, set) in bounds {
+            let err = build_error(set(Hota::benchmark(HotaBenchmark::VNeck).unwrap(), value));
+            assert!(err.contains(name), "{name} = {value}: {err}");
+        }
     }
+    let err = build_error(
+        Hota::benchmark(HotaBenchmark::VNeck)
+            .unwrap()
+            .max_balance(1.0)
+            .min_balance(2.0),
+    );
+    assert!(err.contains("above max_balance"), "{err}");
     assert!(HotaBenchmark::from_name("sphere-1").is_err());
     assert!(HotaBenchmark::from_name("maze").is_err());
 }

@@ -159,7 +159,8 @@ pub fn run_ablation(benchmark: HotaBenchmark, config: &RunConfig) -> Result<Repo
     Ok(report_with_rows(Figure::grid(4, figures), report_rows))
 }
 
-/// The sphere in d = 3, 10, 100, 1000 (quick: 3 and 10): W2 per dimension, cost, seconds per step.
+/// The sphere in d = 3, 10, 100, 1000 (quick: 3 and 10): W2 per dimension beside its sampling floor,
+/// cost, the share of visited states inside the ball (the cost counts them at −1), seconds per step.
 pub fn run_sphere(config: &RunConfig) -> Result<Report> {
     let (preset, n) = preset_for(config);
     let dims: &[usize] = if config.quick {
@@ -181,7 +182,13 @@ pub fn run_sphere(config: &RunConfig) -> Result<Report> {
         let scores = score_benchmark(&model, benchmark, n.min(2000), config.seed)?;
         let per_dim = scores.w2 / dim as f64;
         report_rows.push((format!("d{dim}_w2_per_dim"), per_dim, benchmark.paper_w2()));
+        report_rows.push((
+            format!("d{dim}_w2_floor_per_dim"),
+            scores.w2_floor / dim as f64,
+            None,
+        ));
         report_rows.push((format!("d{dim}_cost"), scores.cost, benchmark.paper_cost()));
+        report_rows.push((format!("d{dim}_fraction_in_obstacle"), scores.in_obstacle, None));
         report_rows.push((
             format!("d{dim}_seconds_per_step"),
             model.history().seconds / model.config().iterations as f64,

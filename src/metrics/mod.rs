@@ -135,36 +135,36 @@ pub(crate) fn checked_pair(
     Ok((x64, y64))
 }
 
-/// Calls `$kernel(h, c, scale, extra)` compiled for AVX-512 or AVX2 + FMA when the CPU has them
-/// (x86-64), else the baseline build. The crate is built for baseline x86-64, whose SSE2 holds two
-/// `f64` per register; the kernels are `#[inline(always)]`, so each wrapper is the same code compiled
-/// with wider registers. Rust never fuses a multiply and an add on its own, so every variant gives
-/// bit-identical results.
+/// Calls `$kernel(args…)` compiled for AVX-512 or AVX2 + FMA when the CPU has them (x86-64), else
+/// the baseline build; each argument is written `name: type = value`. The crate is built for
+/// baseline x86-64, whose SSE2 holds two `f64` per register; the kernels are `#[inline(always)]`, so
+/// each wrapper is the same code compiled with wider registers. Rust never fuses a multiply and an
+/// add on its own, so every variant gives bit-identical results.
 macro_rules! dispatch_simd {
-    ($kernel:ident($h:expr, $c:expr, $scale:expr, $extra:expr)) => {{
+    ($kernel:ident($($arg:ident: $ty:ty = $value:expr),* $(,)?)) => {{
         #[cfg(target_arch = "x86_64")]
         {
             #[target_feature(enable = "avx512f")]
-            unsafe fn wide(h: &[f64], c: &[f64], scale: f64, extra: f64) -> f64 {
-                $kernel(h, c, scale, extra)
+            unsafe fn wide($($arg: $ty),*) -> f64 {
+                $kernel($($arg),*)
             }
             #[target_feature(enable = "avx2,fma")]
-            unsafe fn medium(h: &[f64], c: &[f64], scale: f64, extra: f64) -> f64 {
-                $kernel(h, c, scale, extra)
+            unsafe fn medium($($arg: $ty),*) -> f64 {
+                $kernel($($arg),*)
             }
             if std::is_x86_feature_detected!("avx512f") {
                 // SAFETY: the CPU has the features `wide` is compiled for.
-                unsafe { wide($h, $c, $scale, $extra) }
+                unsafe { wide($($value),*) }
             } else if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
                 // SAFETY: as above.
-                unsafe { medium($h, $c, $scale, $extra) }
+                unsafe { medium($($value),*) }
             } else {
-                $kernel($h, $c, $scale, $extra)
+                $kernel($($value),*)
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
         {
-            $kernel($h, $c, $scale, $extra)
+            $kernel($($value),*)
         }
     }};
 }
@@ -184,7 +184,7 @@ pub(crate) fn log_sum_exp_of_scaled_differences(h: &[f64], c: &[f64], scale: f64
 
 /// `max_j (h_j − c_j)·scale` (`-inf` when empty; NaN entries are skipped).
 fn max_of_scaled_differences(h: &[f64], c: &[f64], scale: f64) -> f64 {
-    dispatch_simd!(scaled_differences_max(h, c, scale, 0.0))
+    dispatch_simd!(scaled_differences_max(h: &[f64] = h, c: &[f64] = c, scale: f64 = scale))
 }
 
 /// `Σ_j exp((h_j − c_j)·scale + offset)`.
@@ -193,11 +193,16 @@ fn max_of_scaled_differences(h: &[f64], c: &[f64], scale: f64) -> f64 {
 /// over [`exp_f64`], which vectorises where `f64::exp` (a libm call) does not: this is the inner
 /// loop of every Sinkhorn update.
 pub(crate) fn sum_exp_of_scaled_differences(h: &[f64], c: &[f64], scale: f64, offset: f64) -> f64 {
-    dispatch_simd!(scaled_differences_sum_exp(h, c, scale, offset))
+    dispatch_simd!(scaled_differences_sum_exp(
+        h: &[f64] = h,
+        c: &[f64] = c,
+        scale: f64 = scale,
+        offset: f64 = offset
+    ))
 }
 
 #[inline(always)]
-fn scaled_differences_max(h: &[f64], c: &[f64], scale: f64, _no_offset: f64) -> f64 {
+fn scaled_differences_max(h: &[f64], c: &[f64], scale: f64) -> f64 {
     assert_eq!(h.len(), c.len(), "scaled differences of slices of unequal length");
     let mut lane_max = [f64::NEG_INFINITY; LANES];
     let (h_chunks, c_chunks) = (h.chunks_exact(LANES), c.chunks_exact(LANES));

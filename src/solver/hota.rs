@@ -212,6 +212,13 @@ pub struct HotaConfig {
     /// steps: 0.0037 / 0.0053 / 0.0037 capped against 0.0024 / 0.0035 / 0.0035 uncapped (all three on
     /// 5000 points).
     pub max_balance: Option<f32>,
+    /// Lower bound on κ (`None`: none, as in the paper). The potential gradient vanishes as the
+    /// marginals come to match (m → 0), and with it κ; a floor keeps the HJB residual in the update.
+    /// With a floor equal to the cap, κ is constant (as with balancing switched off).
+    ///
+    /// The sphere benchmark sets a floor of 1 ([`HotaBenchmark::min_balance`]); see there for
+    /// the measured effect.
+    pub min_balance: Option<f32>,
     /// δ of the smoothed state cost.
     pub smoothing_step: f32,
     /// Which ingredients are on.
@@ -250,6 +257,7 @@ impl HotaConfig {
             balance_decay: 0.9,
             initial_balance: 0.1,
             max_balance: None,
+            min_balance: None,
             smoothing_step: 0.01,
             ablation: HotaAblation::default(),
             normalization: None,
@@ -286,6 +294,12 @@ impl HotaConfig {
         }
     }
 
+    /// κ clipped to [`Self::min_balance`], [`Self::max_balance`].
+    fn bounded_balance(&self, balance: f32) -> f32 {
+        let capped = self.max_balance.map_or(balance, |cap| balance.min(cap));
+        self.min_balance.map_or(capped, |floor| capped.max(floor))
+    }
+
     fn validate(&self) -> Result<()> {
         let bad = |what: &str| Err(Error::InvalidArgument(format!("HOTA: {what}")));
         if !(self.sigma.is_finite() && self.sigma >= 0.0) {
@@ -311,6 +325,17 @@ impl HotaConfig {
         }
         if !(self.initial_balance.is_finite() && self.initial_balance > 0.0) {
             return bad("initial_balance must be positive");
+        }
+        if let Some(floor) = self.min_balance {
+            if !(floor.is_finite() && floor > 0.0) {
+                return bad(&format!("min_balance must be positive and finite, got {floor}"));
+            }
+            if self.max_balance.is_some_and(|cap| floor > cap) {
+                return bad(&format!(
+                    "min_balance {floor} is above max_balance {}",
+                    self.max_balance.unwrap_or(f32::INFINITY)
+                ));
+            }
         }
         if let Some(cap) = self.max_balance {
             if !(cap.is_finite() && cap > 0.0) {
@@ -447,6 +472,8 @@ pub struct HotaBuilder<P> {
     bounds: Option<Bounds>,
     seed: u64,
     progress: ProgressMode,
+    /// The paper's task this builder was made for, whose per-task settings survive `.preset()`.
+    benchmark: Option<HotaBenchmark>,
 }
 
 /// Entry points: [`Hota::builder`] for any obstacle potential, [`Hota::benchmark`] for the paper's tasks.
@@ -468,11 +495,13 @@ impl Hota<()> {
             bounds: None,
             seed: 0,
             progress: ProgressMode::Auto,
+            benchmark: None,
         }
     }
 
     /// A builder for one of the paper's benchmarks: its marginals, weighted obstacle, σ, λ_hjb and
-    /// λ_a, at the `Fast` size (call `.preset(HotaPreset::Paper)` for the reference size), trained in
+    /// λ_a, its floor on κ ([`HotaBenchmark::min_balance`]) and learning-rate factor
+    /// ([`HotaBenchmark::learning_rate_factor`]), at the `Fast` size (call `.preset(HotaPreset::Paper)` for the reference size), trained in
     /// the original coordinates as the reference trains them.
     ///
     /// Measured (box, Fast, seed 0): W2 0.0024 and cost 2.96 in the original coordinates (paper 0.002
@@ -483,11 +512,13 @@ impl Hota<()> {
             .source(benchmark.source())
             .target(benchmark.target())
             .bounds(benchmark.bounds())
-            .normalization(Normalization::identity(dim))
-            .preset(HotaPreset::Fast);
+            .normalization(Normalization::identity(dim));
         builder.config.sigma = benchmark.sigma();
         builder.config.hjb_weight = benchmark.hjb_weight();
         builder.config.acceleration_weight = benchmark.acceleration_weight();
+        builder.config.min_balance = benchmark.min_balance();
+        builder.benchmark = Some(benchmark);
+        let builder = builder.preset(HotaPreset::Fast);
         Ok(builder)
     }
 }
@@ -503,17 +534,22 @@ impl<P: Potential<Device>> HotaBuilder<P> {
         self.target = Some(target);
         self
     }
-    /// Size preset (keeps σ, λ_hjb, λ_a and the ablation switches).
+    /// Size preset (keeps σ, λ_hjb, λ_a, the floor on κ and the ablation switches; a benchmark's
+    /// builder scales the preset's learning rate by [`HotaBenchmark::learning_rate_factor`]).
     pub fn preset(mut self, preset: HotaPreset) -> Self {
         let keep = self.config.clone();
+        let sized = HotaConfig::preset(preset, keep.net.dim());
+        let lr_factor = self.benchmark.map_or(1.0, HotaBenchmark::learning_rate_factor);
         self.config = HotaConfig {
             sigma: keep.sigma,
             noise: keep.noise,
             hjb_weight: keep.hjb_weight,
             acceleration_weight: keep.acceleration_weight,
+            min_balance: keep.min_balance,
             ablation: keep.ablation,
             normalization: keep.normalization,
-            ..HotaConfig::preset(preset, keep.net.dim())
+            learning_rate: sized.learning_rate * lr_factor,
+            ..sized
         };
         self
     }
@@ -575,6 +611,11 @@ impl<P: Potential<Device>> HotaBuilder<P> {
     /// Caps the gradient-balancing factor κ ([`HotaConfig::max_balance`]).
     pub fn max_balance(mut self, cap: f32) -> Self {
         self.config.max_balance = Some(cap);
+        self
+    }
+    /// Bounds the gradient-balancing factor κ from below ([`HotaConfig::min_balance`]).
+    pub fn min_balance(mut self, floor: f32) -> Self {
+        self.config.min_balance = Some(floor);
         self
     }
     /// Which ingredients are on.
@@ -776,7 +817,7 @@ impl<P: Potential<Device>> Hota<P> {
         let scaled_eval_target = normalization.to_scaled(&eval_target);
         let mut history = HotaHistory::default();
         let mut balance = if config.ablation.gradient_balancing {
-            config.initial_balance
+            config.bounded_balance(config.initial_balance)
         } else {
             1.0
         };
@@ -810,10 +851,9 @@ impl<P: Potential<Device>> Hota<P> {
                 history.potential_loss.push((step, pot));
                 if config.ablation.gradient_balancing {
                     let ratio = global_norm(&pot_grads) / global_norm(&hjb_grads).max(1e-30);
-                    balance = config.balance_decay * balance + (1.0 - config.balance_decay) * ratio as f32;
-                    if let Some(cap) = config.max_balance {
-                        balance = balance.min(cap);
-                    }
+                    balance = config.bounded_balance(
+                        config.balance_decay * balance + (1.0 - config.balance_decay) * ratio as f32,
+                    );
                 }
                 store_trajectory(&mut buffer, &rollout, rng.gen_range(0..x0.nrows()))?;
                 combine_gradients(1.0, &pot_grads, lambda * balance, &hjb_grads)?
