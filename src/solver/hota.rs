@@ -326,19 +326,17 @@ impl HotaConfig {
         if !(self.initial_balance.is_finite() && self.initial_balance > 0.0) {
             return bad("initial_balance must be positive");
         }
-        if let Some(floor) = self.min_balance {
-            if !(floor.is_finite() && floor > 0.0) {
-                return bad(&format!("min_balance must be positive and finite, got {floor}"));
+        for (name, bound) in [
+            ("min_balance", self.min_balance),
+            ("max_balance", self.max_balance),
+        ] {
+            if let Some(value) = bound.filter(|v| !(v.is_finite() && *v > 0.0)) {
+                return bad(&format!("{name} must be positive and finite, got {value}"));
             }
         }
         if let (Some(floor), Some(cap)) = (self.min_balance, self.max_balance) {
             if floor > cap {
                 return bad(&format!("min_balance {floor} is above max_balance {cap}"));
-            }
-        }
-        if let Some(cap) = self.max_balance {
-            if !(cap.is_finite() && cap > 0.0) {
-                return bad(&format!("max_balance must be positive and finite, got {cap}"));
             }
         }
         if self.eval_size == 0 {
