@@ -281,6 +281,25 @@ fn sphere_tuning_survives_preset() {
 }
 
 #[test]
+fn long_tasks_get_longer_fast_runs() {
+    let fast = HotaConfig::preset(HotaPreset::Fast, 2).iterations;
+    let paper = HotaConfig::preset(HotaPreset::Paper, 2).iterations;
+    for benchmark in HotaBenchmark::TABLE_1 {
+        let wanted = benchmark.fast_iterations().unwrap_or(fast);
+        let builder = Hota::benchmark(benchmark).unwrap();
+        assert_eq!(builder.settings().iterations, wanted, "{benchmark:?}");
+        // Set again after another preset, and only for Fast.
+        let builder = builder.preset(HotaPreset::Quick).preset(HotaPreset::Fast);
+        assert_eq!(builder.settings().iterations, wanted, "{benchmark:?}");
+        let builder = builder.preset(HotaPreset::Paper);
+        assert_eq!(builder.settings().iterations, paper, "{benchmark:?}");
+    }
+    assert!(HotaBenchmark::VNeck.fast_iterations().unwrap() > fast);
+    assert!(HotaBenchmark::BabyMaze.fast_iterations().unwrap() > fast);
+    assert_eq!(HotaBenchmark::Box.fast_iterations(), None);
+}
+
+#[test]
 fn bad_configurations_are_typed_errors() {
     let (source, _) = translation_problem(1.0);
     let wrong_dim = Measure::from_fn("3-D", 3, |r, n| toy::gaussian(r, n, &[0.0; 3], 1.0));

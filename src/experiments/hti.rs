@@ -88,7 +88,7 @@ pub fn fit_semicircle(
         .fit()
 }
 
-/// The paper's (NLL, CD) for a variant (HTI spec §8.1; [SUM]).
+/// The paper's (NLL, CD) for a variant (HTI spec §8.1; `[SUM]`).
 pub fn semicircle_paper(variant: HtiVariant) -> Option<(f64, f64)> {
     match variant {
         HtiVariant::Euclidean => Some((105.713, 0.323)),

@@ -59,10 +59,12 @@ impl NlotSettings {
     /// rate (same cosine decay, to 1e-4 of the peak), a 256×256 amortiser, shorter refits, and paths
     /// held fixed per c-transform solve ([`PathRefresh::OncePerSolve`]).
     ///
-    /// Not yet the paper's accuracy. Measured on the box task (seed 0, `examples/nlot_table1.rs`,
-    /// 2 cores shared with another job): final W2 × 100 3.34, best after annealing 2.95, against the
-    /// paper's 1.6, in 1420 s (0.57 s per iteration). The paper's `PathRefresh::EveryEvaluation` in
-    /// its place did no better (final 3.99, best 3.17) in 2507 s.
+    /// Not yet the paper's accuracy on average. Final W2 × 100 (`examples/nlot_table1.rs`, seeds
+    /// 0 / 1 / 2, 2 cores each running one job): box 3.34 / 1.39 / 3.99 (paper 1.6 ± 0.2), slit
+    /// 2.50 / 2.85 / 2.52 (1.3 ± 0.2), hill 3.01 / 1.16 / 4.49 (1.8 ± 1.3), well 2.71 / 1.30 / 3.91
+    /// (1.3 ± 0.3); 1050–1770 s per run. Single seeds reach the paper, the means are about 2× it.
+    /// The paper's `PathRefresh::EveryEvaluation` in place of `OncePerSolve` did no better on box
+    /// seed 0 (final 3.99, best 3.17) in 2507 s against 1420 s.
     pub fn fast() -> Self {
         let iterations = 2501;
         NlotSettings {

@@ -230,7 +230,7 @@ impl GivensMetricBuilder {
 ///
 /// Output layout (HTI's): with the budget, outputs 0..d are eigenvalue logits and pair k reads
 /// (a, b) = (o[d + 2k], o[d + 2k + 1]); with fixed eigenvalues (NLOT's metric) pair k reads
-/// θ = atan2(o[2k], o[2k + 1]).
+/// `θ = atan2(o[2k], o[2k + 1])`.
 ///
 /// ```
 /// use lagrangian_ot::lagrangian::{Eigenvalues, GivensMetric, Metric};

@@ -8,7 +8,7 @@
 //! not depend on single-precision round-off.
 //!
 //! Every function checks its inputs once (empty, non-finite, mismatched dimension) and returns a
-//! typed [`Error`](crate::Error) rather than panicking.
+//! typed [`Error`] rather than panicking.
 
 mod alignment;
 mod chamfer;

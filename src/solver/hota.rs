@@ -143,9 +143,9 @@ pub enum HotaPreset {
     /// Table 3 of the paper: trunk 3×512, FiLM 100, lr 5e-4 cosine to 5e-6, 70 000 steps, batch 1024,
     /// warm-up 5000 steps.
     Paper,
-    /// Trunk 3×128, FiLM 64, lr 1e-3 cosine to 1e-5, 4000 steps, HJB batch 512, potential batch
-    /// 256, warm-up 500 steps, κ capped at 1 ([`HotaConfig::max_balance`]; the paper's run is 17×
-    /// longer and uncapped).
+    /// Trunk 3×128, FiLM 64, lr 1e-3 cosine to 1e-5, 4000 steps (a benchmark may ask for more:
+    /// [`HotaBenchmark::fast_iterations`]), HJB batch 512, potential batch 256, warm-up 500 steps,
+    /// κ capped at 1 ([`HotaConfig::max_balance`]; the paper's run is 17× longer and uncapped).
     Fast,
     /// Trunk 2×64, FiLM 32, lr 2e-3, 400 steps, batches 256 / 128, warm-up 100 steps.
     Quick,
@@ -533,11 +533,16 @@ impl<P: Potential<Device>> HotaBuilder<P> {
         self
     }
     /// Size preset (keeps σ, λ_hjb, λ_a, the floor on κ and the ablation switches; a benchmark's
-    /// builder scales the preset's learning rate by [`HotaBenchmark::learning_rate_factor`]).
+    /// builder scales the preset's learning rate by [`HotaBenchmark::learning_rate_factor`] and, for
+    /// `Fast`, takes the task's [`HotaBenchmark::fast_iterations`]).
     pub fn preset(mut self, preset: HotaPreset) -> Self {
         let keep = self.config.clone();
         let sized = HotaConfig::preset(preset, keep.net.dim());
         let lr_factor = self.benchmark.map_or(1.0, HotaBenchmark::learning_rate_factor);
+        let iterations = match (preset, self.benchmark.and_then(HotaBenchmark::fast_iterations)) {
+            (HotaPreset::Fast, Some(n)) => n,
+            _ => sized.iterations,
+        };
         self.config = HotaConfig {
             sigma: keep.sigma,
             noise: keep.noise,
@@ -547,6 +552,7 @@ impl<P: Potential<Device>> HotaBuilder<P> {
             ablation: keep.ablation,
             normalization: keep.normalization,
             learning_rate: sized.learning_rate * lr_factor,
+            iterations,
             ..sized
         };
         self
