@@ -498,9 +498,9 @@ impl Hota<()> {
 
     /// A builder for one of the paper's benchmarks: its marginals, weighted obstacle, σ, λ_hjb and
     /// λ_a, its floor on κ ([`HotaBenchmark::min_balance`]) and learning-rate factor
-    /// ([`HotaBenchmark::learning_rate_factor`]), at the `Fast` size (call
-    /// `.preset(HotaPreset::Paper)` for the reference size), trained in the original coordinates as
-    /// the reference trains them.
+    /// ([`HotaBenchmark::learning_rate_factor`]), at the `Fast` size with the task's own length
+    /// ([`HotaBenchmark::fast_iterations`]; call `.preset(HotaPreset::Paper)` for the reference
+    /// size), trained in the original coordinates as the reference trains them.
     ///
     /// Measured (box, Fast, seed 0): W2 0.0024 and cost 2.96 in the original coordinates (paper 0.002
     /// and 2.84); normalised coordinates (scale 1.25) diverged after 3000 steps (W2 17.7).
