@@ -296,6 +296,7 @@ fn long_tasks_get_longer_fast_runs() {
     }
     assert!(HotaBenchmark::VNeck.fast_iterations().unwrap() > fast);
     assert!(HotaBenchmark::BabyMaze.fast_iterations().unwrap() > fast);
+    assert!(HotaBenchmark::Gmm.fast_iterations().unwrap() > fast);
     assert_eq!(HotaBenchmark::Box.fast_iterations(), None);
 }
 
