@@ -226,6 +226,15 @@ benchmark_runner! {
 }
 
 /// Table 2 on S-tunnel, V-neck and GMM.
+///
+/// Measured with `examples/hota_benchmark.rs` (`Fast`, seed 0, W2 on 2000 points, each task at its
+/// `Fast` length), W2 / cost, full HOTA first, then w/o buffer, w/o balancing, w/o EMA target:
+/// - S-tunnel (4000 steps): 0.307 / 320.1; 38.2 / 1268; 2.08 / 343.9; 0.238 / 352.6
+///   (paper 0.006 / 320.90; 0.076 / 706.89; 3.60 / 325.22; 0.018).
+/// - V-neck (16 000): 0.0069 / 102.4; 0.231 / 322.0; 0.849 / 131.7; 0.038 / 107.8
+///   (paper 0.002 / 115.09; 16.47 / 82.49; 0.026 / 109.25; 0.004).
+/// - GMM (16 000, sampling floor 3.20): 2.01 / 78.4; 5.09 / 123.0; 3.84 / 76.0; 3.55 / 82.2
+///   (paper 0.19 / 80.44; 1.248 / 121.6; 2.64 / 72.77; 0.65).
 pub fn ablations(config: &RunConfig) -> Result<Report> {
     let mut figures = Vec::new();
     let mut merged = Report::new(Figure::new());
