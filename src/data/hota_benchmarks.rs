@@ -170,8 +170,8 @@ impl HotaBenchmark {
     ///   0.307 / 0.317 / 0.239 at 4000, and 0.147 at 40 000 (seed 0); its score swings by 10×
     ///   between evaluations late in the run. Other 16 000-step probes stay near 0.2: lr 3e-4
     ///   (seed 1: 0.287, the pushed mass 0.13 wide along x against the target's 0.5), batches
-    ///   1024 / 512 (seed 1: 0.217) and a 3×256 trunk (seeds 0 / 1: 0.222 / 0.239, 2.7× the time per
-    ///   step; the spread along x now right, along y 0.34–0.38).
+    ///   1024 / 512 (seed 1: 0.217) and a 3×256 trunk (seeds 0 / 1 / 2: 0.222 / 0.239 / 0.0317,
+    ///   2.7–3.4× the time per step; the spread along x now right).
     pub fn fast_iterations(self) -> Option<usize> {
         match self {
             HotaBenchmark::VNeck | HotaBenchmark::BabyMaze | HotaBenchmark::Gmm => Some(LONG_FAST_ITERATIONS),
