@@ -168,10 +168,10 @@ impl HotaBenchmark {
     ///   the longer run brings the mean cost from 82.5 to 79.7.
     /// - S-tunnel did not gain and keeps 4000: W2 0.063 / 3.15 / 0.264 at 16 000 steps against
     ///   0.307 / 0.317 / 0.239 at 4000, and 0.147 at 40 000 (seed 0); its score swings by 10×
-    ///   between evaluations late in the run. Other 16 000-step probes stay near 0.2: lr 3e-4
-    ///   (seed 1: 0.287, the pushed mass 0.13 wide along x against the target's 0.5), batches
-    ///   1024 / 512 (seed 1: 0.217) and a 3×256 trunk (seeds 0 / 1 / 2: 0.222 / 0.239 / 0.0317,
-    ///   2.7–3.4× the time per step; the spread along x now right).
+    ///   between evaluations late in the run. Other 16 000-step probes: lr 3e-4 (seed 1: 0.287,
+    ///   the pushed mass 0.13 wide along x against the target's 0.5) and batches 1024 / 512 (seed 1:
+    ///   0.217) stay near 0.2; a 3×256 trunk gives 0.222 / 0.239 / 0.0317 (seeds 0 / 1 / 2, the
+    ///   spread along x now right) at 2.7–3.4× the time per step, too uneven to adopt yet.
     pub fn fast_iterations(self) -> Option<usize> {
         match self {
             HotaBenchmark::VNeck | HotaBenchmark::BabyMaze | HotaBenchmark::Gmm => Some(LONG_FAST_ITERATIONS),
