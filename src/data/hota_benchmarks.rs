@@ -149,13 +149,13 @@ impl HotaBenchmark {
     /// Longer runs at 1e-4 were tried and not adopted (`examples/hota_benchmark.rs`, `Fast`, 16 000
     /// steps, W2 on 2000 points). At d = 100, seeds 0 / 1 / 2 give W2 0.775 / 45.9 / 0.842 against
     /// floors 0.676 / 0.676 / 0.675, and cost 7.94 / 3230 / 7.52. Seed 1's HJB loss grew from step
-    /// 1600 on (9e5 by step 11 200); with κ uncapped it grew the same way (3e6 by step 14 400,
-    /// κ at its floor of 1 throughout; stopped there), while seed 0 uncapped gave W2 0.682, cost
-    /// 7.48. The good seeds cross late (seed 2's mass is still at x₂ = −0.10 at
-    /// t = 0.73 and reaches 0.71 at t = 1), so their cost is about 6× the ≈ 1.2 of great-circle
-    /// arcs. Seed 0 at 2e-4 for 16 000 steps: W2 0.850, cost 30.3; at the 4000-step default an
-    /// earlier run gave W2 6.13, cost 13.2. The long run at 1e-4 hurt the low dimensions (seed 0):
-    /// d = 10 went to W2 0.0366 and cost 4.81, d = 3 to W2 0.0133 and cost 6.61.
+    /// 1600 on (9e5 by step 11 200); with κ uncapped it grew the same way (3e6 by step 14 400, κ at
+    /// its floor of 1 throughout; stopped there), while seed 0 uncapped gave W2 0.682, cost 7.48.
+    /// The good seeds cross late (seed 2's mass is still at x₂ = −0.10 at t = 0.73 and reaches 0.71
+    /// at t = 1), so their cost is about 6× the ≈ 1.2 of great-circle arcs. Seed 0 at 2e-4 for
+    /// 16 000 steps: W2 0.850, cost 30.3; at the 4000-step default an earlier run gave W2 6.13, cost
+    /// 13.2. The long run at 1e-4 hurt the low dimensions (seed 0): d = 10 went to W2 0.0366 and
+    /// cost 4.81, d = 3 to W2 0.0133 and cost 6.61.
     pub fn learning_rate_factor(self) -> f64 {
         match self {
             HotaBenchmark::Sphere { .. } => SPHERE_LR_FACTOR,

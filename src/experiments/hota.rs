@@ -174,8 +174,8 @@ pub fn run_ablation(benchmark: HotaBenchmark, config: &RunConfig) -> Result<Repo
 ///
 /// W2/d is under the paper's at d = 1000 on every seed. The cost depends on the seed above d = 3:
 /// at d = 10 it is 0.93 / 2.1 / 1.35× the paper's, at d = 1000 0.24 / 6.5 / 10.6× while W2/d stays
-/// within 2.5× of its floor: the mass arrives, but not along the cheapest paths. (Seed 0 is an earlier session's
-/// run; seeds 1 and 2 took 936 s and 940 s each, two jobs at a time on 2 cores.)
+/// within 2.5× of its floor: the mass arrives, but not along the cheapest paths. (Seed 0 is an
+/// earlier session's run; seeds 1 and 2 took 936 s and 940 s, two jobs at a time on 2 cores.)
 pub fn run_sphere(config: &RunConfig) -> Result<Report> {
     let (preset, n) = preset_for(config);
     let dims: &[usize] = if config.quick {
