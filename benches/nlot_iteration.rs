@@ -28,21 +28,25 @@
 //! B rows (the first evaluation) under `once`. The bench prints the resulting FLOPs per iteration and
 //! the achieved GFLOP/s; `examples/gemm_peak.rs` measures the machine's f32 GEMM peak to compare.
 //!
-//! Measured on the 2-core development machine (Xeon with AVX-512, otherwise idle; 5 timed iterations
-//! from a fresh start, so the c-transform counts are early-training ones):
+//! Measured on the 2-core development machine (Xeon with AVX-512; other jobs paused; 10 timed
+//! iterations from a fresh start, so the c-transform counts are early-training ones):
 //!
-//! | mode  | s / iteration | L-BFGS its | evaluations / point | GFLOP / iteration | GFLOP/s |
-//! |-------|---------------|------------|---------------------|-------------------|---------|
-//! | every | 1.259         | 2.60       | 46.2                | 117.7             | 93.4    |
-//! | once  | 0.289         | 11.59      | 52.3                | 13.2              | 45.6    |
-//! | r1    | 0.485         | 23.47      | 101.4               | 19.0              | 39.1    |
+//! | mode  | s / iteration | L-BFGS its | evaluations / point | GFLOP / iteration | GFLOP/s | vs JAX |
+//! |-------|---------------|------------|---------------------|-------------------|---------|--------|
+//! | every | 0.955         | 3.28       | 45.6                | 116.2             | 121.7   | 9.6×   |
+//! | once  | 0.319         | 12.45      | 48.7                | 12.9              | 40.5    | 28.9×  |
 //!
-//! against a dfdx f32 GEMM peak of ≈ 172 GFLOP/s at 1024³ (`examples/gemm_peak.rs`): the reference
-//! mode runs at 54 % of peak and spends ≈ 95 % of its FLOPs in the amortiser; the cached mode does
-//! 9× fewer FLOPs, about half of them in the online amortiser step (6.8 GFLOP), and its remaining time
-//! goes to the host-side L-BFGS, action and potential work, which is not GEMM-bound. (Under `every`
-//! the line search sees paths that move with y and fails often: ≈ 18 trials per iteration against
-//! ≈ 4.5 with fixed paths.) The earlier 4.06 s for `every` was measured on a loaded machine.
+//! The code before the c-transform's amortiser moved to OpenBLAS (`path::SplineAmortiser::frozen`: one
+//! host copy per solve, layers through `nn::blas`) gave 1.421 s (`every`, 6.5×) and 0.335 s
+//! (`once`) in the same conditions: the reference mode is 1.5× faster. `examples/gemm_peak.rs` measures
+//! the f32 GEMM peak at 1024³: OpenBLAS sgemm 266–276 GFLOP/s, dfdx's matmul 164–177 GFLOP/s; the
+//! amortiser's forward pass alone (`examples/amortiser_forward.rs`) runs at 234 GFLOP/s on 1024 rows and
+//! 141 on 64 (dfdx: 102 and 48). So the reference mode runs at ≈ 45 % of the OpenBLAS peak overall;
+//! the rest of its time goes to the active sets of the line search (many small batches, each packing
+//! the 1024 × 1024 weights again), the host-side action, potential and L-BFGS work, and the taped online
+//! amortiser step (dfdx). The cached mode does 9× fewer FLOPs, about half of them in that online step,
+//! and is bound by the host-side work, not by GEMM. (Under `every` the line search sees paths that
+//! move with y and fails often: ≈ 18 trials per iteration against ≈ 4.5 with fixed paths.)
 //! Accuracy of the cached mode: see [`PathRefresh::OncePerSolve`].
 
 use lagrangian_ot::experiments::nlot::{obstacle_problem, NlotSettings};

@@ -7,9 +7,13 @@
 //!
 //! `preset` is `paper` (default), `fast` or `quick`; the other keys override it. `lr` sets the peak of
 //! the paper's cosine decay (to 1e-4 of itself over the run). Prints the Sinkhorn W2 × 100 at every
-//! evaluation, the final and best-after-annealing values, and the wall time.
+//! evaluation, the final and best-after-annealing values, the wall time, and the sampling check
+//! ([`lagrangian_ot::solver::SamplingCheck`]: the floor of the evaluation points, and the exact W2² on
+//! 2048 fresh points beside its own floor).
 
-use lagrangian_ot::experiments::nlot::{obstacle_problem, NlotSettings};
+use lagrangian_ot::experiments::nlot::{
+    obstacle_problem, sampling_rng, NlotSettings, LARGE_SAMPLE, SAMPLING_TRIALS,
+};
 use lagrangian_ot::lagrangian::ObstacleShape;
 use lagrangian_ot::prelude::*;
 use lagrangian_ot::solver::nlot::paper_optimizer_with_peak;
@@ -91,6 +95,17 @@ fn main() -> Result<()> {
     {
         println!("  it {it:>6}: W2x100 {w:>9.3} (exact W2²x100 {e:.3})");
     }
+    let check = model.sampling_check(SAMPLING_TRIALS, LARGE_SAMPLE, &mut sampling_rng(seed))?;
+    println!(
+        "{task:?} seed {seed}: sampling floor of these evaluation points {:.3} ± {:.3} ({} fresh target samples); \
+         exact W2²x100 on {} fresh points {:.3} (floor {:.3})",
+        check.floor_x100,
+        check.floor_std_x100,
+        check.trials,
+        check.large_size,
+        check.large_x100,
+        check.large_floor_x100
+    );
     let best = h.best_w2_x100_from(settings.annealing_steps).unwrap_or(f64::NAN);
     println!(
         "{task:?} seed {seed}: final W2x100 {:.3}, best after annealing {best:.3}, {:.0} s ({:.3} s/it)",

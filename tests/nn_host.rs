@@ -107,3 +107,47 @@ fn host_film_snapshot_matches_the_dfdx_pass() {
         }
     }
 }
+
+#[test]
+fn blas_forward_matches_the_dfdx_pass_and_rows_do_not_interact() {
+    // 1024-wide layers as in the reference's spline amortiser, where the summation order differs most;
+    // 600 rows, so that OpenBLAS splits them between threads.
+    let dev = default_device(5);
+    let mut r: SeededRng = rng(6);
+    let x = toy::gaussian(&mut r, 600, &[0.3, -0.2, 0.5, 0.1], 1.5).unwrap();
+    let mlp = Mlp::builder(4)
+        .hidden(&[1024, 1024])
+        .output(56)
+        .activation(Activation::ReLU)
+        .build(&dev)
+        .unwrap();
+    let reference = mlp.forward_array(&x).unwrap();
+    let blas = HostMlp::snapshot(&mlp).with_blas().forward(&x).unwrap();
+    let scale = reference.mapv(f32::abs).fold(0.0f32, |a, &b| a.max(b));
+    let err = (&reference - &blas).mapv(f32::abs).fold(0.0f32, |a, &b| a.max(b));
+    assert!(scale > 0.1, "a degenerate network: outputs up to {scale}");
+    assert!(
+        err < 1e-5 * scale.max(1.0),
+        "max |dfdx − blas| = {err} on outputs up to {scale}"
+    );
+    // Rows do not interact: any block of rows gives the same values as inside the whole batch.
+    let part = x.slice(ndarray::s![250..300, ..]).to_owned();
+    let alone = HostMlp::snapshot(&mlp).with_blas().forward(&part).unwrap();
+    assert_eq!(alone, blas.slice(ndarray::s![250..300, ..]));
+}
+
+#[test]
+fn blas_affine_checks_shapes() {
+    use lagrangian_ot::nn::blas::affine;
+    let a = ndarray::Array2::<f32>::ones((3, 4));
+    let w = ndarray::Array2::<f32>::ones((5, 2));
+    let bias = ndarray::Array1::<f32>::zeros(2);
+    assert!(matches!(
+        affine(a.view(), w.view(), bias.view()),
+        Err(Error::Shape { .. })
+    ));
+    // Transposed (non-standard) views are accepted and equal ndarray's product.
+    let w = ndarray::Array2::from_shape_fn((2, 4), |(i, j)| (i * 4 + j) as f32 * 0.5);
+    let out = affine(a.view(), w.t(), bias.view()).unwrap();
+    assert_eq!(out, a.dot(&w.t()));
+}

@@ -383,3 +383,26 @@ fn amortiser_early_stop_rule_and_errors() {
     let step = amortiser.step(&euclid, &pairs).unwrap();
     assert!(step.first_bias_grad_norm > 0.0 && step.first_bias_grad_norm <= step.grad_norm);
 }
+
+#[test]
+fn frozen_amortiser_predicts_what_the_network_predicts() {
+    for cond_dim in [0, 1] {
+        let amortiser = small_amortiser(cond_dim);
+        let mut pairs = PathPairs::new(uniform(300, 2, -1.5, 1.5, 21), uniform(300, 2, -1.5, 1.5, 22));
+        if cond_dim > 0 {
+            pairs = pairs.with_condition(uniform(300, 1, 0.0, 1.0, 23));
+        }
+        let reference = amortiser.predict(&pairs).unwrap();
+        let frozen = amortiser.frozen();
+        let host = frozen.predict(&pairs).unwrap();
+        let err = (&reference - &host).mapv(f32::abs).fold(0.0f32, |a, &b| a.max(b));
+        let scale = reference.mapv(f32::abs).fold(0.0f32, |a, &b| a.max(b));
+        assert!(
+            scale > 1e-3 && err < 1e-5 * scale.max(1.0),
+            "cond {cond_dim}: err {err}, scale {scale}"
+        );
+        // The same checks as the network's own prediction.
+        let wrong = PathPairs::new(pairs.x.clone(), uniform(300, 3, -1.0, 1.0, 24));
+        assert!(matches!(frozen.predict(&wrong), Err(Error::Shape { .. })));
+    }
+}

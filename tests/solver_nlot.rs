@@ -51,6 +51,26 @@ fn learns_the_brenier_map_between_gaussians() {
         (dual - bures_half).abs() < 0.1 * bures_half,
         "dual {dual} vs W2²/2 = {bures_half}"
     );
+
+    // The sampling check: W2(pushed, target sample) ≤ W2(pushed, T*(x)) + W2(T*(x), target sample),
+    // the first at most the map's rmse, the second a draw of the sampling floor (1.5× for that draw's
+    // spread). The identity map would score 100·(|m|² + |A − I|²_F) ≈ 531.
+    let check = model.sampling_check(8, 512, &mut rng(7)).unwrap();
+    eprintln!("{check:?}");
+    assert!(check.floor_x100 > 0.0 && check.floor_std_x100 > 0.0 && check.large_floor_x100 > 0.0);
+    let bound = (rmse as f64 * 10.0 + check.large_floor_x100.sqrt()).powi(2);
+    assert!(
+        check.large_x100 < 1.5 * bound,
+        "large-sample W2² × 100 {} against the bound {bound} from rmse {rmse} and floor {}",
+        check.large_x100,
+        check.large_floor_x100
+    );
+    // Twice the points, so a smaller floor: 512 against the 128 evaluation points.
+    assert!(check.large_floor_x100 < check.floor_x100);
+    assert!(matches!(
+        model.sampling_check(0, 512, &mut rng(7)),
+        Err(Error::InvalidArgument(_))
+    ));
 }
 
 #[test]

@@ -14,6 +14,8 @@
 //! - [`Film`] / [`FilmMlp`] conditioning, a learnable categorical [`Embedding`] and fixed
 //!   [`FourierFeatures`] for continuous inputs;
 //! - [`TimeValueNet`]: HOTA's time-conditioned value network s(t, x) with ∂ₜs, ∇ₓs, ∂ₜ∇ₓs as taped ops;
+//! - [`HostMlp`] / [`HostFilmMlp`]: frozen host copies for inner loops, optionally through OpenBLAS
+//!   ([`blas`]);
 //! - [`check_loss`], the divergence guard every training loop calls.
 //!
 //! ## How gradients flow
@@ -54,6 +56,7 @@
 
 mod activation;
 mod adam;
+pub mod blas;
 mod checkpoint;
 mod embedding;
 mod film;

@@ -39,6 +39,8 @@ pub use action::{
     gauss_legendre, ActionGradients, ActionKind, Quadrature, SplineAction, REFERENCE_EDGE_OFFSET,
     REFERENCE_POINTS,
 };
-pub use amortised::{AmortiserFit, AmortiserStep, PathPairs, SplineAmortiser, SplineAmortiserConfig};
+pub use amortised::{
+    AmortiserFit, AmortiserStep, FrozenAmortiser, PathPairs, SplineAmortiser, SplineAmortiserConfig,
+};
 pub use geodesic::{AdamRefinement, GeodesicConfig, GeodesicSolver, Geodesics};
 pub use spline::{stack_inputs, CubicSplinePath, LinearMap, Order, PathEvaluator, HTI_KNOTS, NLOT_KNOTS};

@@ -72,32 +72,35 @@ pub enum PathRefresh {
     /// rest of the solve; the value and gradient are then those of one fixed path per row, so the
     /// line search sees a consistent objective.
     ///
-    /// The fast mode: a paper-size NLOT iteration takes 0.29 s against 1.26 s under
-    /// `EveryEvaluation` on 2 cores (`benches/nlot_iteration.rs`), the only mode that meets the
-    /// 10×-the-reference target. The price is accuracy when T(x) is a poor warm start: on a briefly
-    /// trained box problem the c-transform reaches 2.5 % higher objective (about 30 % of the
-    /// reference's progress from the warm start; `tests/solver_lagrangian_cost.rs`), and the quick
-    /// box task's final W2 × 100 over seeds 0–4 was 5.3, 4.0, 6.0, 8.9, 223 against the reference's
-    /// 3.6, 37, 3.1, 2.7, 185 (`examples/nlot_path_refresh.rs`): a worse median, a smaller spread.
-    /// On a box model trained the reference way, the cached solve's answer priced with re-predicted
-    /// paths was worse than its warm start (0.0649 against 0.0592; reference 0.0496): the fixed paths
-    /// can mislead the solve, so this mode is opt-in.
+    /// The fast mode: a paper-size NLOT iteration takes 0.319 s against 0.955 s under
+    /// `EveryEvaluation` on 2 cores (`benches/nlot_iteration.rs`; 28.9× and 9.6× the reference's
+    /// 9.2 s). The price is accuracy when T(x) is a poor warm start. On a briefly trained box problem
+    /// (`tests/solver_lagrangian_cost.rs`, unclipped solves of 200 points) the cached c-transform,
+    /// priced with re-predicted paths, made 56 % of the reference's progress from the warm start
+    /// (0.14508 against 0.14004 from 0.15160); on the same problem trained from seeds 4–8 it made 84 %,
+    /// ended worse than its start (−8.81 against −9.96 from −9.77), 49 %, 75 %, and ran away
+    /// (5821 against −104.9). Earlier, on the quick box task, the final W2 × 100 over seeds 0–4 was
+    /// 5.3, 4.0, 6.0, 8.9, 223 against the reference's 3.6, 37, 3.1, 2.7, 185
+    /// (`examples/nlot_path_refresh.rs`, before the amortiser's OpenBLAS path changed the rounding): a
+    /// worse median, a smaller spread. The fixed paths can mislead the solve, so this mode is opt-in.
     OncePerSolve,
     /// Hold the paths fixed per solve as [`PathRefresh::OncePerSolve`] does, then re-predict them at
     /// the solution and solve again from there with a fresh L-BFGS, k more times (k + 1 predictions
     /// and solves in all, each with the full iteration budget). Every solve prices a consistent
     /// objective, and the last one's paths are predicted near its answer, as the reference's are;
-    /// see [`TransportCost::solve_restarts`]. Measured: one restart closes the objective gap of
-    /// `OncePerSolve` on the test problem (0.10822 against the reference's 0.10825) at twice the
-    /// iterations (paper-size iteration 0.49 s), but the quick box task (seed 0) ended at W2 × 100 59
-    /// (best after annealing 3.5), one noisy seed that neither confirms nor rules it out.
+    /// see [`TransportCost::solve_restarts`]. Measured on the test problem: one restart takes the
+    /// cached solve from 0.14508 to 0.14148 (reference 0.14004) at about twice the iterations (an
+    /// earlier paper-size bench: 0.49 s per iteration); on seeds 4–8 it improved on the cached solve
+    /// three times and made the two bad cases worse. Earlier, the quick box task (seed 0) ended at
+    /// W2 × 100 59 (best after annealing 3.5), one noisy seed that neither confirms nor rules it out.
     Restarts(std::num::NonZeroUsize),
     /// Re-predict every k-th batched evaluation of a solve (the 1st, (k+1)-th, …), holding the
     /// parameters fixed in between; `Every(1)` is [`PathRefresh::EveryEvaluation`]. Build with
     /// [`PathRefresh::every`]. Measured: no clear gain. A refresh inside a line search changes the
-    /// objective between trials and the L-BFGS stops early (4.6–7.1 iterations); the test problem's
-    /// objective was 0.1098 / 0.1109 / 0.1125 for k = 2 / 4 / 8, against 0.1109 once per solve and
-    /// 0.1083 at every evaluation; the quick box task (seed 0) with k = 10 ended at W2 × 100 95.
+    /// objective between trials and the L-BFGS stops early (4.6–7.1 iterations); on the test problem
+    /// as trained before the OpenBLAS path changed the rounding, the objective was 0.1098 / 0.1109 /
+    /// 0.1125 for k = 2 / 4 / 8, against 0.1109 once per solve and 0.1083 at every evaluation; the
+    /// quick box task (seed 0) with k = 10 ended at W2 × 100 95.
     Every(std::num::NonZeroUsize),
 }
 
@@ -255,9 +258,12 @@ impl<M: Metric<Device>, P: Potential<Device>> LagrangianCost<M, P> {
         self
     }
 
-    /// Paths' spline parameters predicted for paired rows.
+    /// Paths' spline parameters predicted for paired rows, through a frozen host copy of the amortiser
+    /// ([`SplineAmortiser::frozen`](crate::path::SplineAmortiser::frozen)), the same prediction a
+    /// c-transform solve makes, so that a cost priced here and inside a solve agree exactly.
     pub fn predict(&self, x: &Array2<f32>, y: &Array2<f32>) -> Result<Array2<f32>> {
         self.amortiser
+            .frozen()
             .predict(&PathPairs::new(x.to_owned(), y.to_owned()))
     }
 
@@ -354,22 +360,26 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
                 format!("{:?}", x.dim()),
             ));
         }
-        if self.path_refresh == PathRefresh::EveryEvaluation {
-            // Nothing to hold across evaluations: the plain per-call cost, without the cache's copies.
-            return Ok(Box::new(move |active: &[usize], y: &Array2<f32>| {
-                self.cost_and_grad_y(&select_rows("LagrangianCost::solve_cost", x, active)?, y)
-            }));
-        }
-        let mut cache = PathCache::new(self.path_refresh, x.nrows());
+        // The amortiser's weights are fixed for the solve: one host copy predicts every evaluation's
+        // paths (the reference's stop_gradient: they enter the action as constants).
+        let amortiser = self.amortiser.frozen();
+        let predict = move |x: &Array2<f32>, y: &Array2<f32>| {
+            amortiser.predict(&PathPairs::new(x.to_owned(), y.to_owned()))
+        };
+        // Re-predicting every evaluation holds nothing across them, so it skips the cache's copies.
+        let mut cache = (self.path_refresh != PathRefresh::EveryEvaluation)
+            .then(|| PathCache::new(self.path_refresh, x.nrows()));
         Ok(Box::new(move |active: &[usize], y: &Array2<f32>| {
             let xa = select_rows("LagrangianCost::solve_cost", x, active)?;
             check_pairs("LagrangianCost::solve_cost", &xa, y, self.dim())?;
-            // The parameters enter as constants (the reference's stop_gradient), here possibly
-            // predicted at an earlier y of this solve.
-            let params = cache.params(active, |stale| match stale {
-                None => self.predict(&xa, y),
-                Some(k) => self.predict(&xa.select(Axis(0), k), &y.select(Axis(0), k)),
-            })?;
+            // With a cache the parameters may have been predicted at an earlier y of this solve.
+            let params = match cache.as_mut() {
+                None => predict(&xa, y)?,
+                Some(cache) => cache.params(active, |stale| match stale {
+                    None => predict(&xa, y),
+                    Some(k) => predict(&xa.select(Axis(0), k), &y.select(Axis(0), k)),
+                })?,
+            };
             let grads =
                 self.amortiser
                     .action()

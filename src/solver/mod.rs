@@ -33,7 +33,7 @@ pub use metric_learning::{
     alignment_on_grid, cheap_directions, metric_cost_gradient, EnvelopeBatch, LearnedMetric, MetricLearning,
     MetricLearningBuilder, MetricLearningHistory, MetricLearningModel, PathSchedule,
 };
-pub use nlot::{Nlot, NlotBuilder, NlotHistory, NlotModel};
+pub use nlot::{Nlot, NlotBuilder, NlotHistory, NlotModel, SamplingCheck};
 pub use replay::ReplayBuffer;
 
 pub mod nctm;
