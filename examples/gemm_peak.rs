@@ -37,7 +37,8 @@ fn main() {
             .collect();
         seconds.sort_by(f64::total_cmp);
         println!(
-            "{name} f32 {n}x{n}x{n}, {} rayon threads: best {:.2} ms = {:.1} GFLOP/s, median {:.2} ms = {:.1} GFLOP/s",
+            "{name} f32 {n}x{n}x{n}, {} rayon threads: best {:.2} ms = {:.1} GFLOP/s, \
+             median {:.2} ms = {:.1} GFLOP/s",
             rayon::current_num_threads(),
             seconds[0] * 1e3,
             flops / seconds[0] / 1e9,

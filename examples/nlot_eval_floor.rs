@@ -46,7 +46,8 @@ fn main() -> lagrangian_ot::Result<()> {
         let (ms, me) = (mean(|v| v.0), mean(|v| v.1));
         let sd = (values.iter().map(|v| (v.0 - ms).powi(2)).sum::<f64>() / trials as f64).sqrt();
         println!(
-            "seed {seed}: translated source {s_shift:.3} (exact {e_shift:.3}); fresh target samples {ms:.3} ± {sd:.3} (exact {me:.3})"
+            "seed {seed}: translated source {s_shift:.3} (exact {e_shift:.3}); \
+             fresh target samples {ms:.3} ± {sd:.3} (exact {me:.3})"
         );
     }
     Ok(())

@@ -97,8 +97,8 @@ fn main() -> Result<()> {
     }
     let check = model.sampling_check(SAMPLING_TRIALS, LARGE_SAMPLE, &mut sampling_rng(seed))?;
     println!(
-        "{task:?} seed {seed}: sampling floor of these evaluation points {:.3} ± {:.3} ({} fresh target samples); \
-         exact W2²x100 on {} fresh points {:.3} (floor {:.3})",
+        "{task:?} seed {seed}: sampling floor of these evaluation points {:.3} ± {:.3} \
+         ({} fresh target samples); exact W2²x100 on {} fresh points {:.3} (floor {:.3})",
         check.floor_x100,
         check.floor_std_x100,
         check.trials,

@@ -269,8 +269,8 @@ pub const SAMPLING_TRIALS: usize = 20;
 /// Points per cloud of the large-sample check in full mode.
 pub const LARGE_SAMPLE: usize = 2048;
 
-/// The stream of [`crate::solver::NlotModel::sampling_check`]'s fresh samples for a run seeded `seed`: split off
-/// the training stream, whose first draws are the evaluation points themselves.
+/// The stream of [`crate::solver::NlotModel::sampling_check`]'s fresh samples for a run seeded
+/// `seed`: split off the training stream, whose first draws are the evaluation points themselves.
 pub fn sampling_rng(seed: u64) -> SeededRng {
     rng(seed ^ 0x5a3c_9e37_79b9_7f4a)
 }
