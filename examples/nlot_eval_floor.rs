@@ -8,8 +8,7 @@
 use lagrangian_ot::device::rng;
 use lagrangian_ot::experiments::nlot::strips;
 use lagrangian_ot::metrics::{exact_ot, sinkhorn, GroundCost};
-use lagrangian_ot::solver::nlot::evaluation_sinkhorn;
-use ndarray::Array2;
+use lagrangian_ot::solver::nlot::{defaults::EVAL_SIZE, evaluation_floor, evaluation_sinkhorn};
 
 fn main() -> lagrangian_ot::Result<()> {
     let mut seeds = 3u64;
@@ -23,31 +22,19 @@ fn main() -> lagrangian_ot::Result<()> {
     }
     let (source, target) = strips();
     let config = evaluation_sinkhorn();
-    let score = |a: &Array2<f32>, b: &Array2<f32>| -> lagrangian_ot::Result<(f64, f64)> {
-        Ok((
-            100.0 * sinkhorn(a, b, &config)?.cost,
-            100.0 * exact_ot(a, b, GroundCost::SqEuclidean)?.w2_squared,
-        ))
-    };
     for seed in 0..seeds {
+        // The evaluation points exactly as `Nlot::fit` draws them for this seed.
         let mut r = rng(seed);
-        let eval_source = source.sample(&mut r, 128)?;
-        let eval_target = target.sample(&mut r, 128)?;
+        let eval_source = source.sample(&mut r, EVAL_SIZE)?;
+        let eval_target = target.sample(&mut r, EVAL_SIZE)?;
         let mut shifted = eval_source.clone();
         shifted.column_mut(0).mapv_inplace(|v| v + 2.25);
-        let (s_shift, e_shift) = score(&shifted, &eval_target)?;
-        let mut fresh = rng(1000 + seed);
-        let mut values = Vec::new();
-        for _ in 0..trials {
-            let other = target.sample(&mut fresh, 128)?;
-            values.push(score(&other, &eval_target)?);
-        }
-        let mean = |f: fn(&(f64, f64)) -> f64| values.iter().map(f).sum::<f64>() / trials as f64;
-        let (ms, me) = (mean(|v| v.0), mean(|v| v.1));
-        let sd = (values.iter().map(|v| (v.0 - ms).powi(2)).sum::<f64>() / trials as f64).sqrt();
+        let translated = 100.0 * sinkhorn(&shifted, &eval_target, &config)?.cost;
+        let translated_exact = 100.0 * exact_ot(&shifted, &eval_target, GroundCost::SqEuclidean)?.w2_squared;
+        let (mean, std) = evaluation_floor(&target, &eval_target, trials, &mut rng(1000 + seed))?;
         println!(
-            "seed {seed}: translated source {s_shift:.3} (exact {e_shift:.3}); \
-             fresh target samples {ms:.3} ± {sd:.3} (exact {me:.3})"
+            "seed {seed}: translated source {translated:.3} (exact {translated_exact:.3}); \
+             fresh target samples {mean:.3} ± {std:.3}"
         );
     }
     Ok(())

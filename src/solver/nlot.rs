@@ -477,15 +477,7 @@ impl<C: TransportCost> NlotModel<C> {
                 "sampling_check needs trials ≥ 1 and large_size ≥ 1, got {trials} and {large_size}"
             )));
         }
-        let config = evaluation_sinkhorn();
-        let floors = (0..trials)
-            .map(|_| {
-                let fresh = self.target.sample(rng, self.eval_target.nrows())?;
-                Ok(100.0 * sinkhorn(&fresh, &self.eval_target, &config)?.cost)
-            })
-            .collect::<Result<Vec<f64>>>()?;
-        let mean = floors.iter().sum::<f64>() / trials as f64;
-        let var = floors.iter().map(|f| (f - mean).powi(2)).sum::<f64>() / trials as f64;
+        let (floor_x100, floor_std_x100) = evaluation_floor(&self.target, &self.eval_target, trials, rng)?;
         let exact_x100 = |a: &Array2<f32>, b: &Array2<f32>| -> Result<f64> {
             Ok(100.0 * exact_ot(a, b, GroundCost::SqEuclidean)?.w2_squared)
         };
@@ -496,8 +488,8 @@ impl<C: TransportCost> NlotModel<C> {
             &self.target.sample(rng, large_size)?,
         )?;
         Ok(SamplingCheck {
-            floor_x100: mean,
-            floor_std_x100: var.sqrt(),
+            floor_x100,
+            floor_std_x100,
             trials,
             large_x100,
             large_floor_x100,
@@ -516,6 +508,32 @@ pub fn evaluation_sinkhorn() -> SinkhornConfig {
         cost: GroundCost::SqEuclidean,
         epsilon_scaling: false,
     }
+}
+
+/// The score a perfect transport gets on the fixed evaluation points `eval_target`: mean and
+/// standard deviation of the evaluation Sinkhorn W2² × 100 ([`evaluation_sinkhorn`]) between `trials`
+/// fresh samples of `target` (as many points as `eval_target`) and `eval_target`. Draws from `rng`.
+///
+/// Errors with [`Error::InvalidArgument`] for `trials == 0`, and as [`sinkhorn`] otherwise.
+pub fn evaluation_floor(
+    target: &Measure,
+    eval_target: &Array2<f32>,
+    trials: usize,
+    rng: &mut SeededRng,
+) -> Result<(f64, f64)> {
+    if trials == 0 {
+        return Err(Error::InvalidArgument("evaluation_floor needs trials ≥ 1".into()));
+    }
+    let config = evaluation_sinkhorn();
+    let scores = (0..trials)
+        .map(|_| {
+            let fresh = target.sample(rng, eval_target.nrows())?;
+            Ok(100.0 * sinkhorn(&fresh, eval_target, &config)?.cost)
+        })
+        .collect::<Result<Vec<f64>>>()?;
+    let mean = scores.iter().sum::<f64>() / trials as f64;
+    let var = scores.iter().map(|f| (f - mean).powi(2)).sum::<f64>() / trials as f64;
+    Ok((mean, var.sqrt()))
 }
 
 /// Table 1's score beside what sampling alone gives, so that an unlucky draw of a seed's 128
