@@ -10,14 +10,38 @@
 //! evaluation, the final and best-after-annealing values, the wall time, and the sampling check
 //! ([`lagrangian_ot::solver::SamplingCheck`]: the floor of the evaluation points, and the exact W2² on
 //! 2048 fresh points beside its own floor).
+//!
+//! `ctransform=paper` (default: the paper's Armijo search, [`paper_ctransform`]) or `reference` (the
+//! reference code's effective jaxopt search, [`LbfgsConfig::default`]) picks the c-transform's L-BFGS,
+//! for training and evaluation alike.
+//!
+//! `save=DIR` saves the trained model ([`NlotModel::save`]); `load=DIR` loads one saved under the
+//! same settings instead of training ([`lagrangian_ot::solver::Nlot::load`]).
+//!
+//! `diagnose=DIR` then looks for where the transport error comes from, on 1024 fresh points:
+//! - the W2² × 100 of each coordinate's marginal (sorted, exact in 1-D), pushforward against target;
+//! - a multi-start c-transform: the trained potential's c-transform refined from a grid of 36 warm
+//!   starts besides T(x), every answer re-priced with freshly predicted paths; how often and by how
+//!   much the best start beats the training solver's answer, and the W2² × 100 of the best answers;
+//! - the amortised paths' excess cost: the amortised action of (x, ŷ) against the geodesic solver's
+//!   optimum started from it;
+//! - and writes `x`, `y` (fresh target), `pushed`, `best`, `map` (raw T(x)), `amortised_cost` and
+//!   `geodesic_cost` as `.npy` into `DIR`, with the potential g on a 121 × 121 grid over [−1.5, 1.5]²
+//!   (`potential_grid`, x1-major).
 
 use lagrangian_ot::experiments::nlot::{
     obstacle_problem, sampling_rng, NlotSettings, LARGE_SAMPLE, SAMPLING_TRIALS,
 };
 use lagrangian_ot::lagrangian::ObstacleShape;
+use lagrangian_ot::lagrangian::{Euclidean, Obstacle};
+use lagrangian_ot::metrics::{exact_ot, GroundCost};
+use lagrangian_ot::optim::LbfgsConfig;
+use lagrangian_ot::path::{GeodesicConfig, GeodesicSolver};
 use lagrangian_ot::prelude::*;
-use lagrangian_ot::solver::nlot::paper_optimizer_with_peak;
-use lagrangian_ot::solver::PathRefresh;
+use lagrangian_ot::solver::nlot::{paper_ctransform, paper_optimizer_with_peak};
+use lagrangian_ot::solver::{LagrangianCost, NlotModel, PathRefresh};
+use ndarray::{Array1, Array2, Axis};
+use std::path::{Path, PathBuf};
 
 fn main() -> Result<()> {
     let mut task = ObstacleShape::Box;
@@ -35,6 +59,9 @@ fn main() -> Result<()> {
         }
     }
     let mut lr = None;
+    let mut diagnose_dir: Option<PathBuf> = None;
+    let (mut save_dir, mut load_dir): (Option<PathBuf>, Option<PathBuf>) = (None, None);
+    let mut ctransform = paper_ctransform();
     for a in &args {
         let (k, v) = a
             .split_once('=')
@@ -76,6 +103,16 @@ fn main() -> Result<()> {
             "refit_steps" => settings.amortiser.refit_steps = n()?,
             "refit_until" => settings.amortiser.refit_until = n()?,
             "eval" => settings.eval_every = n()?,
+            "diagnose" => diagnose_dir = Some(PathBuf::from(v)),
+            "save" => save_dir = Some(PathBuf::from(v)),
+            "ctransform" => {
+                ctransform = match v {
+                    "paper" => paper_ctransform(),
+                    "reference" => LbfgsConfig::default(),
+                    _ => return Err(bad(k, v)),
+                }
+            }
+            "load" => load_dir = Some(PathBuf::from(v)),
             _ => return Err(Error::InvalidArgument(format!("unknown key {k:?}"))),
         }
     }
@@ -83,10 +120,17 @@ fn main() -> Result<()> {
         settings.optimizer = Some(paper_optimizer_with_peak(peak, settings.iterations));
     }
     println!("{task:?}, seed {seed}: {settings:?}");
-    let model = obstacle_problem(task, &settings, seed)?
+    let problem = obstacle_problem(task, &settings, seed)?
+        .ctransform(ctransform)
         .progress(ProgressMode::Lines)
-        .build()?
-        .fit()?;
+        .build()?;
+    let model = match &load_dir {
+        Some(dir) => problem.load(dir)?,
+        None => problem.fit()?,
+    };
+    if let Some(dir) = &save_dir {
+        model.save(dir)?;
+    }
     let h = &model.history;
     for (it, (w, e)) in h
         .eval_iteration
@@ -94,6 +138,10 @@ fn main() -> Result<()> {
         .zip(h.eval_sinkhorn_w2_x100.iter().zip(&h.eval_exact_w2_x100))
     {
         println!("  it {it:>6}: W2x100 {w:>9.3} (exact W2²x100 {e:.3})");
+    }
+    if load_dir.is_some() {
+        let (sinkhorn_x100, exact_x100) = model.evaluate()?;
+        println!("loaded model, evaluated now: W2x100 {sinkhorn_x100:.3} (exact W2²x100 {exact_x100:.3})");
     }
     let check = model.sampling_check(SAMPLING_TRIALS, LARGE_SAMPLE, &mut sampling_rng(seed))?;
     println!(
@@ -113,5 +161,145 @@ fn main() -> Result<()> {
         h.seconds,
         h.seconds / settings.iterations as f64
     );
+    if let Some(dir) = diagnose_dir {
+        diagnose(&model, seed, &dir)?;
+    }
+    Ok(())
+}
+
+type ObstacleModel = NlotModel<LagrangianCost<Euclidean, Obstacle>>;
+
+/// See the module docs.
+fn diagnose(model: &ObstacleModel, seed: u64, dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let n = 1024;
+    let mut rng = sampling_rng(seed.wrapping_add(7919));
+    let x = model.source.sample(&mut rng, n)?;
+    let y = model.target.sample(&mut rng, n)?;
+    let y_other = model.target.sample(&mut rng, n)?;
+    let map = model.predict_map(&x)?;
+    let pushed = model.transport(&x)?;
+    let w2_x100 = |a: &Array2<f32>, b: &Array2<f32>| -> Result<f64> {
+        Ok(100.0 * exact_ot(a, b, GroundCost::SqEuclidean)?.w2_squared)
+    };
+    let coordinate_w2_x100 = |a: &Array2<f32>, b: &Array2<f32>, j: usize| -> f64 {
+        let sorted = |m: &Array2<f32>| {
+            let mut v = m.column(j).to_vec();
+            v.sort_by(f32::total_cmp);
+            v
+        };
+        let (u, v) = (sorted(a), sorted(b));
+        100.0
+            * u.iter()
+                .zip(&v)
+                .map(|(p, q)| ((p - q) as f64).powi(2))
+                .sum::<f64>()
+            / u.len() as f64
+    };
+    println!("diagnosis on {n} fresh points:");
+    for (name, cloud) in [
+        ("pushforward", &pushed),
+        ("raw map T(x)", &map),
+        ("target (floor)", &y_other),
+    ] {
+        println!(
+            "  {name:>15}: W2²x100 {:.3}; per coordinate x1 {:.4}, x2 {:.4}",
+            w2_x100(cloud, &y)?,
+            coordinate_w2_x100(cloud, &y, 0),
+            coordinate_w2_x100(cloud, &y, 1)
+        );
+    }
+
+    // Objective of the c-transform priced with freshly predicted paths, the same for every candidate.
+    let objective =
+        |y: &Array2<f32>| -> Result<Array1<f32>> { Ok(model.cost.cost(&x, y)? - model.potential_at(y)?) };
+    let trained = objective(&pushed)?;
+    let mut best = pushed.clone();
+    let mut best_value = trained.clone();
+    for i in 0..4 {
+        for j in 0..9 {
+            let start = [0.9 + 0.15 * i as f32, -1.2 + 0.3 * j as f32];
+            let y0 = Array2::from_shape_fn((n, 2), |(_, k)| start[k]);
+            let answer = model.transport_from(&x, y0)?.y;
+            let value = objective(&answer)?;
+            for r in 0..n {
+                if value[r] < best_value[r] {
+                    best_value[r] = value[r];
+                    best.row_mut(r).assign(&answer.row(r));
+                }
+            }
+        }
+    }
+    let gain = &trained - &best_value;
+    let moved = (&best - &pushed)
+        .mapv(|d| d * d)
+        .sum_axis(Axis(1))
+        .mapv(f32::sqrt);
+    let band = |r: usize| x[[r, 1]].abs() < 0.5;
+    for (name, rows) in [
+        ("all", (0..n).collect::<Vec<_>>()),
+        ("|x2| < 0.5", (0..n).filter(|&r| band(r)).collect()),
+        ("|x2| ≥ 0.5", (0..n).filter(|&r| !band(r)).collect()),
+    ] {
+        let beaten: Vec<usize> = rows.iter().copied().filter(|&r| gain[r] > 1e-4).collect();
+        let far = beaten.iter().filter(|&&r| moved[r] > 0.05).count();
+        println!(
+            "  multi-start, {name} ({} points): beaten by > 1e-4 at {} ({} of them moved > 0.05), \
+             mean gain {:.2e}, max gain {:.2e}",
+            rows.len(),
+            beaten.len(),
+            far,
+            rows.iter().map(|&r| gain[r] as f64).sum::<f64>() / rows.len().max(1) as f64,
+            rows.iter().map(|&r| gain[r]).fold(0.0f32, f32::max),
+        );
+    }
+    println!("  multi-start best answers: W2²x100 {:.3}", w2_x100(&best, &y)?);
+
+    // How far the amortised paths of the trained pairs are from geodesics.
+    let amortised = model.cost.cost(&x, &pushed)?;
+    let solver = GeodesicSolver::new(model.cost.amortiser.action().clone(), GeodesicConfig::default())?;
+    let init = model.cost.predict(&x, &pushed)?;
+    let geodesic = solver
+        .solve(&model.cost.lagrangian, &x, &pushed, Some(&init), None)?
+        .costs;
+    let excess = &amortised - &geodesic;
+    for (name, keep) in [("|x2| < 0.5", true), ("|x2| ≥ 0.5", false)] {
+        let rows: Vec<usize> = (0..n).filter(|&r| band(r) == keep).collect();
+        let mean =
+            |v: &Array1<f32>| rows.iter().map(|&r| v[r] as f64).sum::<f64>() / rows.len().max(1) as f64;
+        println!(
+            "  amortised paths, {name}: mean cost {:.5}, geodesic {:.5}, mean excess {:.2e}, max {:.2e}",
+            mean(&amortised),
+            mean(&geodesic),
+            mean(&excess),
+            rows.iter().map(|&r| excess[r]).fold(f32::MIN, f32::max),
+        );
+    }
+
+    let arrays: [(&str, &Array2<f32>); 5] = [
+        ("x", &x),
+        ("y", &y),
+        ("pushed", &pushed),
+        ("best", &best),
+        ("map", &map),
+    ];
+    for (name, a) in arrays {
+        ndarray_npy::write_npy(dir.join(format!("{name}.npy")), a)
+            .map_err(|e| Error::InvalidArgument(format!("writing {name}.npy: {e}")))?;
+    }
+    // The potential on a 121 × 121 grid over [−1.5, 1.5]², rows in x1-major order.
+    let grid = Array2::from_shape_fn((121 * 121, 2), |(r, k)| {
+        let index = if k == 0 { r / 121 } else { r % 121 };
+        -1.5 + 3.0 * index as f32 / 120.0
+    });
+    let potential = model.potential_at(&grid)?;
+    for (name, a) in [
+        ("amortised_cost", &amortised),
+        ("geodesic_cost", &geodesic),
+        ("potential_grid", &potential),
+    ] {
+        ndarray_npy::write_npy(dir.join(format!("{name}.npy")), a)
+            .map_err(|e| Error::InvalidArgument(format!("writing {name}.npy: {e}")))?;
+    }
     Ok(())
 }

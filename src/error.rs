@@ -113,6 +113,14 @@ impl Error {
             got: got.into(),
         }
     }
+
+    /// Shorthand for [`Error::Checkpoint`].
+    pub fn checkpoint(path: &std::path::Path, reason: impl std::fmt::Display) -> Self {
+        Error::Checkpoint {
+            path: path.to_path_buf(),
+            reason: reason.to_string(),
+        }
+    }
 }
 
 /// Returns [`Error::NonFinite`] naming `what` if any value is NaN or infinite.

@@ -20,13 +20,6 @@ fn param_name(index: usize) -> String {
     format!("param_{index:03}")
 }
 
-fn checkpoint_error(path: &Path, reason: impl std::fmt::Display) -> Error {
-    Error::Checkpoint {
-        path: path.to_path_buf(),
-        reason: reason.to_string(),
-    }
-}
-
 /// Writes `model`'s parameters to `path` (an `.npz` file), atomically (temp file + rename).
 ///
 /// ```
@@ -55,7 +48,7 @@ pub fn save_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
     }
     written.map_err(|e| match e {
         Error::Checkpoint { .. } => e,
-        other => checkpoint_error(path, other),
+        other => Error::checkpoint(path, other),
     })
 }
 
@@ -66,10 +59,12 @@ fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M, temp
             .expect("a tensor's element count matches its shape");
         writer
             .add_array(param_name(index), &array)
-            .map_err(|e| checkpoint_error(temp, e))?;
+            .map_err(|e| Error::checkpoint(temp, e))?;
     }
-    let file = writer.finish().map_err(|e| checkpoint_error(temp, e))?;
-    let file = file.into_inner().map_err(|e| checkpoint_error(temp, e.error()))?;
+    let file = writer.finish().map_err(|e| Error::checkpoint(temp, e))?;
+    let file = file
+        .into_inner()
+        .map_err(|e| Error::checkpoint(temp, e.error()))?;
     file.sync_all()?;
     Ok(())
 }
@@ -78,7 +73,7 @@ fn write_archive<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(model: &M, temp
 fn temporary_sibling(path: &Path) -> Result<PathBuf> {
     let name = path
         .file_name()
-        .ok_or_else(|| checkpoint_error(path, "the path does not name a file"))?
+        .ok_or_else(|| Error::checkpoint(path, "the path does not name a file"))?
         .to_string_lossy();
     Ok(path.with_file_name(format!(".{name}.tmp-{}", std::process::id())))
 }
@@ -92,12 +87,12 @@ pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
     path: impl AsRef<Path>,
 ) -> Result<()> {
     let path = path.as_ref();
-    let file = File::open(path).map_err(|e| checkpoint_error(path, e))?;
-    let mut reader = NpzReader::new(file).map_err(|e| checkpoint_error(path, e))?;
+    let file = File::open(path).map_err(|e| Error::checkpoint(path, e))?;
+    let mut reader = NpzReader::new(file).map_err(|e| Error::checkpoint(path, e))?;
     let stored = reader.len();
     let mut params = model.params_mut();
     if stored != params.len() {
-        return Err(checkpoint_error(
+        return Err(Error::checkpoint(
             path,
             format!(
                 "the file holds {stored} arrays but the model has {} parameters",
@@ -110,10 +105,10 @@ pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
         let name = param_name(index);
         let array: ArrayD<f32> = reader
             .by_name(&name)
-            .map_err(|e| checkpoint_error(path, format!("{name}: {e}")))?;
+            .map_err(|e| Error::checkpoint(path, format!("{name}: {e}")))?;
         let (rows, cols) = *param.shape();
         if array.shape() != [rows, cols] {
-            return Err(checkpoint_error(
+            return Err(Error::checkpoint(
                 path,
                 format!(
                     "{name} has shape {:?} but the model expects [{rows}, {cols}]",
@@ -122,7 +117,7 @@ pub fn load_params<D: TensorDevice<f32>, M: Trainable<D> + ?Sized>(
             ));
         }
         if !array.iter().all(|v| v.is_finite()) {
-            return Err(checkpoint_error(
+            return Err(Error::checkpoint(
                 path,
                 format!("{name} holds NaN or infinite values"),
             ));

@@ -141,6 +141,18 @@ impl<D: TensorDevice<f32>> SplineAmortiser<D> {
         &self.net
     }
 
+    /// Writes the network's weights to `path` (`.npz`, atomically; see [`crate::nn::save_params`]).
+    /// The optimiser's moments are not saved: a loaded amortiser predicts exactly as the saved one,
+    /// and training it further starts with fresh moments.
+    pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::nn::save_params(&self.net, path)
+    }
+
+    /// Loads weights that [`save`](Self::save) wrote for an amortiser of the same widths.
+    pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        crate::nn::load_params(&mut self.net, path)
+    }
+
     /// The action whose path family it predicts and whose energy it minimises.
     pub fn action(&self) -> &SplineAction<D> {
         &self.action

@@ -9,6 +9,7 @@ use crate::data::Measure;
 use crate::device::SeededRng;
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2, Axis};
+use std::path::Path;
 
 /// The solver's current amortised map x ↦ T(x), lent to [`TransportCost::observe`].
 pub type MapFn<'a> = dyn Fn(&Array2<f32>) -> Result<Array2<f32>> + 'a;
@@ -54,6 +55,16 @@ pub trait TransportCost {
     /// amortised map, so a cost that learns (amortised geodesics) can take its own steps.
     /// `step` counts from 0.
     fn observe(&mut self, _step: usize, _x: &Array2<f32>, _y: &Array2<f32>, _map: &MapFn<'_>) -> Result<()> {
+        Ok(())
+    }
+    /// Writes what the cost learned or changed during training into the folder `dir`, for
+    /// [`load_state`](Self::load_state) (default: nothing to write).
+    fn save_state(&self, _dir: &Path) -> Result<()> {
+        Ok(())
+    }
+    /// Restores what [`save_state`](Self::save_state) wrote, in place of
+    /// [`prepare`](Self::prepare) (default: nothing to read).
+    fn load_state(&mut self, _dir: &Path) -> Result<()> {
         Ok(())
     }
     /// Paths between paired rows for drawing, `points` positions each (default: straight lines).

@@ -19,6 +19,7 @@ use crate::path::{PathPairs, SplineAmortiser};
 use ndarray::{concatenate, Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
+use std::path::Path;
 
 /// When the amortised paths learn; defaults are the reference's (`train_ot.yaml`).
 #[derive(Debug, Clone, PartialEq)]
@@ -72,11 +73,12 @@ pub enum PathRefresh {
     /// rest of the solve; the value and gradient are then those of one fixed path per row, so the
     /// line search sees a consistent objective.
     ///
-    /// The fast mode: a paper-size NLOT iteration takes 0.319 s against 0.955 s under
-    /// `EveryEvaluation` on 2 cores (`benches/nlot_iteration.rs`; 28.9× and 9.6× the reference's
-    /// 9.2 s). The price is accuracy when T(x) is a poor warm start. On a briefly trained box problem
-    /// (`tests/solver_lagrangian_cost.rs`, unclipped solves of 200 points) the cached c-transform,
-    /// priced with re-predicted paths, made 56 % of the reference's progress from the warm start
+    /// The fast mode: with NLOT's default (reference) line search a paper-size iteration takes
+    /// 0.454 s against 1.692 s under `EveryEvaluation` on 2 cores (`benches/nlot_iteration.rs`;
+    /// 20.3× and 5.4× the reference's 9.2 s). The price is accuracy when T(x) is a poor warm
+    /// start. On a briefly trained box problem (`tests/solver_lagrangian_cost.rs`, unclipped solves
+    /// of 200 points, the paper's Armijo search) the cached c-transform, priced with re-predicted
+    /// paths, made 56 % of the reference's progress from the warm start
     /// (0.14508 against 0.14004 from 0.15160); on the same problem trained from seeds 4–8 it made 84 %,
     /// ended worse than its start (−8.81 against −9.96 from −9.77), 49 %, 75 %, and ran away
     /// (5821 against −104.9). Earlier, on the quick box task, the final W2 × 100 over seeds 0–4 was
@@ -217,6 +219,9 @@ pub struct LagrangianCost<M, P> {
     /// How often a c-transform solve re-predicts the paths (default [`PathRefresh::EveryEvaluation`]).
     pub path_refresh: PathRefresh,
     on_step: Option<StepHook<M, P>>,
+    /// The step last passed to the hook (0 after `prepare`), so a checkpoint can restore the
+    /// Lagrangian as training left it.
+    hook_step: usize,
     source: Option<Measure>,
     rng: SeededRng,
 }
@@ -230,6 +235,7 @@ impl<M: Metric<Device>, P: Potential<Device>> LagrangianCost<M, P> {
             schedule: AmortiserSchedule::default(),
             path_refresh: PathRefresh::default(),
             on_step: None,
+            hook_step: 0,
             source: None,
             rng: SeededRng::seed_from_u64(0),
         }
@@ -295,11 +301,16 @@ impl<P: Potential<Device> + Clone> LagrangianCost<GivensMetric, P> {
             schedule: self.schedule.clone(),
             path_refresh: self.path_refresh,
             on_step: None,
+            hook_step: self.hook_step,
             source: None,
             rng: self.rng.clone(),
         }
     }
 }
+
+/// Checkpoint files of a [`LagrangianCost`] inside a model's folder.
+const AMORTISER_FILE: &str = "amortiser.npz";
+const STATE_FILE: &str = "lagrangian_cost.json";
 
 /// The reference's pre-fit pairs: source and target batches concatenated, permuted twice
 /// independently, giving (mixture point, mixture point) pairs.
@@ -399,6 +410,7 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
         use rand::Rng;
         self.rng = SeededRng::seed_from_u64(rng.gen());
         self.source = Some(source.clone());
+        self.hook_step = 0;
         if let Some(hook) = self.on_step.as_mut() {
             hook(0, &mut self.lagrangian)?;
         }
@@ -410,6 +422,7 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
     }
 
     fn observe(&mut self, step: usize, x: &Array2<f32>, y: &Array2<f32>, map: &MapFn<'_>) -> Result<()> {
+        self.hook_step = step + 1;
         if let Some(hook) = self.on_step.as_mut() {
             hook(step + 1, &mut self.lagrangian)?;
         }
@@ -427,6 +440,32 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
                     Ok(PathPairs::new(x, y))
                 })?;
             }
+        }
+        Ok(())
+    }
+
+    /// Writes the amortiser's weights (`amortiser.npz`) and the step the Lagrangian's hook last saw
+    /// (`lagrangian_cost.json`). A learned metric is not part of it (metric learning keeps its own).
+    fn save_state(&self, dir: &Path) -> Result<()> {
+        self.amortiser.save(dir.join(AMORTISER_FILE))?;
+        let doc = serde_json::json!({ "hook_step": self.hook_step });
+        crate::io::write_atomic(&dir.join(STATE_FILE), doc.to_string().as_bytes())
+    }
+
+    /// Loads the amortiser's weights and replays the hook at the saved step (the obstacle's
+    /// annealed strength and temperature, for NLOT), so the cost prices paths as at the end of
+    /// training.
+    fn load_state(&mut self, dir: &Path) -> Result<()> {
+        let state = dir.join(STATE_FILE);
+        let text = std::fs::read_to_string(&state).map_err(|e| Error::checkpoint(&state, e))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::checkpoint(&state, e))?;
+        let step = doc["hook_step"]
+            .as_u64()
+            .ok_or_else(|| Error::checkpoint(&state, "no integer hook_step"))? as usize;
+        self.amortiser.load(dir.join(AMORTISER_FILE))?;
+        self.hook_step = step;
+        if let Some(hook) = self.on_step.as_mut() {
+            hook(step, &mut self.lagrangian)?;
         }
         Ok(())
     }

@@ -376,10 +376,7 @@ impl HtiSurrogate {
     /// [`Error::Checkpoint`].
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
-        let bad = |reason: String| Error::Checkpoint {
-            path: dir.to_path_buf(),
-            reason,
-        };
+        let bad = |reason: String| Error::checkpoint(dir, reason);
         let text = std::fs::read_to_string(dir.join("surrogate.json"))
             .map_err(|e| bad(format!("surrogate.json: {e}")))?;
         let meta: Value = serde_json::from_str(&text)?;
