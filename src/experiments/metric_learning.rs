@@ -32,10 +32,12 @@ pub fn quick_builder(data: &ScarvelisData) -> MetricLearningBuilder {
 /// `iterations`, one metric step per iteration after 20, alignment every 50 iterations on the
 /// paper's 100 × 100 grid. [`fast_iterations`] gives the iterations per task.
 ///
-/// Measured on a 2-core CPU, seeds 0–2 (`examples/metric_learning_table2.rs`), against the paper's
-/// 3001-iteration runs: circle 0.9962 ± 0.0028 in 400 iterations (paper 0.997 ± 0.002), X paths
-/// 0.9524 ± 0.0062 in 400 (paper 0.957 ± 0.001), mass splitting 0.9758 ± 0.0054 in 1200 (paper
-/// 0.986 ± 0.001); 4–11 minutes per run with another job on the second core.
+/// Measured on a 2-core CPU, seeds 0 / 1 / 2 (`examples/metric_learning_table2.rs`, with the
+/// c-transform's amortiser on OpenBLAS), against the paper's 3001-iteration runs: circle 0.9956 /
+/// 0.9995 / 0.9916 in 400 iterations (mean 0.9956; paper 0.997 ± 0.002), X paths 0.9498 / 0.9526 /
+/// 0.9531 in 400 (mean 0.9518; paper 0.957 ± 0.001), mass splitting 0.9703 / 0.9767 / 0.9731 in
+/// 1200 (mean 0.9734; paper 0.986 ± 0.001); 3–5 minutes per run with another job on the second
+/// core.
 pub fn fast_builder(data: &ScarvelisData, iterations: usize) -> MetricLearningBuilder {
     let cosine = |peak: f64| {
         AdamConfig::with_lr(peak)
