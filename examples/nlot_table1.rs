@@ -11,9 +11,9 @@
 //! ([`lagrangian_ot::solver::SamplingCheck`]: the floor of the evaluation points, and the exact W2² on
 //! 2048 fresh points beside its own floor).
 //!
-//! `ctransform=paper` (default: the paper's Armijo search, [`paper_ctransform`]) or `reference` (the
-//! reference code's effective jaxopt search, [`LbfgsConfig::default`]) picks the c-transform's L-BFGS,
-//! for training and evaluation alike.
+//! `ctransform=reference` (the default, NLOT's: the reference code's effective jaxopt search,
+//! [`LbfgsConfig::default`]) or `paper` (the paper's Armijo search, [`paper_ctransform`]) picks the
+//! c-transform's L-BFGS, for training and evaluation alike.
 //!
 //! `save=DIR` saves the trained model ([`NlotModel::save`]); `load=DIR` loads one saved under the
 //! same settings instead of training ([`lagrangian_ot::solver::Nlot::load`]).
@@ -61,7 +61,7 @@ fn main() -> Result<()> {
     let mut lr = None;
     let mut diagnose_dir: Option<PathBuf> = None;
     let (mut save_dir, mut load_dir): (Option<PathBuf>, Option<PathBuf>) = (None, None);
-    let mut ctransform = paper_ctransform();
+    let mut ctransform = LbfgsConfig::default();
     for a in &args {
         let (k, v) = a
             .split_once('=')
