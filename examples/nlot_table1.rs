@@ -284,8 +284,7 @@ fn diagnose(model: &ObstacleModel, seed: u64, dir: &Path) -> Result<()> {
         ("map", &map),
     ];
     for (name, a) in arrays {
-        ndarray_npy::write_npy(dir.join(format!("{name}.npy")), a)
-            .map_err(|e| Error::InvalidArgument(format!("writing {name}.npy: {e}")))?;
+        write_npy(dir, name, a)?;
     }
     // The potential on a 121 × 121 grid over [−1.5, 1.5]², rows in x1-major order.
     let grid = Array2::from_shape_fn((121 * 121, 2), |(r, k)| {
@@ -298,8 +297,13 @@ fn diagnose(model: &ObstacleModel, seed: u64, dir: &Path) -> Result<()> {
         ("geodesic_cost", &geodesic),
         ("potential_grid", &potential),
     ] {
-        ndarray_npy::write_npy(dir.join(format!("{name}.npy")), a)
-            .map_err(|e| Error::InvalidArgument(format!("writing {name}.npy: {e}")))?;
+        write_npy(dir, name, a)?;
     }
     Ok(())
+}
+
+/// Writes `array` to `dir/name.npy`.
+fn write_npy(dir: &Path, name: &str, array: &impl ndarray_npy::WriteNpyExt) -> Result<()> {
+    ndarray_npy::write_npy(dir.join(format!("{name}.npy")), array)
+        .map_err(|e| Error::Npy(format!("{name}.npy: {e}")))
 }

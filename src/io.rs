@@ -1,6 +1,8 @@
 //! Small file helpers shared by checkpoints, figures and experiment outputs.
 
 use crate::error::{Error, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 
@@ -33,4 +35,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             Err(e.into())
         }
     }
+}
+
+/// Writes `value` as JSON to the checkpoint file `path`, atomically ([`write_atomic`]).
+pub fn write_checkpoint_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string(value).map_err(|e| Error::checkpoint(path, e))?;
+    write_atomic(path, text.as_bytes())
+}
+
+/// Reads the JSON checkpoint file `path` that [`write_checkpoint_json`] wrote; a missing, unreadable
+/// or malformed file is an [`Error::Checkpoint`] naming it.
+pub fn read_checkpoint_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::checkpoint(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::checkpoint(path, e))
 }

@@ -273,6 +273,15 @@ impl<M: Metric<Device>, P: Potential<Device>> LagrangianCost<M, P> {
             .predict(&PathPairs::new(x.to_owned(), y.to_owned()))
     }
 
+    /// Runs the step hook, if any, at `step` and records the step for checkpoints.
+    fn run_hook(&mut self, step: usize) -> Result<()> {
+        self.hook_step = step;
+        match self.on_step.as_mut() {
+            Some(hook) => hook(step, &mut self.lagrangian),
+            None => Ok(()),
+        }
+    }
+
     fn fit_on(
         &mut self,
         steps: usize,
@@ -311,6 +320,12 @@ impl<P: Potential<Device> + Clone> LagrangianCost<GivensMetric, P> {
 /// Checkpoint files of a [`LagrangianCost`] inside a model's folder.
 const AMORTISER_FILE: &str = "amortiser.npz";
 const STATE_FILE: &str = "lagrangian_cost.json";
+
+/// What `STATE_FILE` holds besides the amortiser: the step the hook last saw.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SavedState {
+    hook_step: usize,
+}
 
 /// The reference's pre-fit pairs: source and target batches concatenated, permuted twice
 /// independently, giving (mixture point, mixture point) pairs.
@@ -410,10 +425,7 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
         use rand::Rng;
         self.rng = SeededRng::seed_from_u64(rng.gen());
         self.source = Some(source.clone());
-        self.hook_step = 0;
-        if let Some(hook) = self.on_step.as_mut() {
-            hook(0, &mut self.lagrangian)?;
-        }
+        self.run_hook(0)?;
         let batch = self.schedule.batch;
         let (source, target) = (source.clone(), target.clone());
         self.fit_on(self.schedule.prefit_steps, |rng| {
@@ -422,10 +434,7 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
     }
 
     fn observe(&mut self, step: usize, x: &Array2<f32>, y: &Array2<f32>, map: &MapFn<'_>) -> Result<()> {
-        self.hook_step = step + 1;
-        if let Some(hook) = self.on_step.as_mut() {
-            hook(step + 1, &mut self.lagrangian)?;
-        }
+        self.run_hook(step + 1)?;
         if self.schedule.online {
             self.amortiser
                 .step(&self.lagrangian, &PathPairs::new(x.to_owned(), y.to_owned()))?;
@@ -448,26 +457,19 @@ impl<M: Metric<Device>, P: Potential<Device>> TransportCost for LagrangianCost<M
     /// (`lagrangian_cost.json`). A learned metric is not part of it (metric learning keeps its own).
     fn save_state(&self, dir: &Path) -> Result<()> {
         self.amortiser.save(dir.join(AMORTISER_FILE))?;
-        let doc = serde_json::json!({ "hook_step": self.hook_step });
-        crate::io::write_atomic(&dir.join(STATE_FILE), doc.to_string().as_bytes())
+        let state = SavedState {
+            hook_step: self.hook_step,
+        };
+        crate::io::write_checkpoint_json(&dir.join(STATE_FILE), &state)
     }
 
     /// Loads the amortiser's weights and replays the hook at the saved step (the obstacle's
     /// annealed strength and temperature, for NLOT), so the cost prices paths as at the end of
     /// training.
     fn load_state(&mut self, dir: &Path) -> Result<()> {
-        let state = dir.join(STATE_FILE);
-        let text = std::fs::read_to_string(&state).map_err(|e| Error::checkpoint(&state, e))?;
-        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| Error::checkpoint(&state, e))?;
-        let step = doc["hook_step"]
-            .as_u64()
-            .ok_or_else(|| Error::checkpoint(&state, "no integer hook_step"))? as usize;
+        let state: SavedState = crate::io::read_checkpoint_json(&dir.join(STATE_FILE))?;
         self.amortiser.load(dir.join(AMORTISER_FILE))?;
-        self.hook_step = step;
-        if let Some(hook) = self.on_step.as_mut() {
-            hook(step, &mut self.lagrangian)?;
-        }
-        Ok(())
+        self.run_hook(state.hook_step)
     }
 
     fn paths(&self, x: &Array2<f32>, y: &Array2<f32>, points: usize) -> Result<Vec<Array2<f32>>> {

@@ -399,8 +399,7 @@ impl<C: TransportCost> Nlot<C> {
         t.load(dir.join(MAP_FILE))?;
         cost.load_state(dir)?;
         let record = dir.join(RECORD_FILE);
-        let text = std::fs::read_to_string(&record).map_err(|e| Error::checkpoint(&record, e))?;
-        let saved: SavedRecord = serde_json::from_str(&text).map_err(|e| Error::checkpoint(&record, e))?;
+        let saved: SavedRecord = crate::io::read_checkpoint_json(&record)?;
         for (points, role) in [
             (&saved.eval_source, "evaluation source"),
             (&saved.eval_target, "evaluation target"),
@@ -531,9 +530,7 @@ impl<C: TransportCost> NlotModel<C> {
             eval_source: self.eval_source.clone(),
             eval_target: self.eval_target.clone(),
         };
-        let path = dir.join(RECORD_FILE);
-        let text = serde_json::to_string(&record).map_err(|e| Error::checkpoint(&path, e))?;
-        crate::io::write_atomic(&path, text.as_bytes())
+        crate::io::write_checkpoint_json(&dir.join(RECORD_FILE), &record)
     }
 
     /// The amortised map alone, T(x) = x + net(x) (no refinement).
