@@ -353,7 +353,7 @@ impl HotaConfig {
 /// exactly: v(t, x) = L·v'(t, x'). Training in units where the marginals have spread 1 lets one set of
 /// network and optimiser settings work from the unit box to the S-tunnel (spread 11), which in the
 /// original coordinates needs s to reach values in the hundreds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Normalization {
     /// c, subtracted from every point.
     pub centre: Vec<f32>,
@@ -1178,26 +1178,13 @@ impl<P: Potential<Device>> HotaModel<P> {
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
         self.net.save(path)?;
-        let doc = serde_json::json!({
-            "centre": self.normalization.centre,
-            "scale": self.normalization.scale,
-        });
-        crate::io::write_atomic(&normalization_path(path), doc.to_string().as_bytes())
+        crate::io::write_checkpoint_json(&normalization_path(path), &self.normalization)
     }
 
     /// Loads what [`HotaModel::save`] wrote into this model (same architecture and dimension).
     pub fn load(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(normalization_path(path))?;
-        let doc: serde_json::Value = serde_json::from_str(&text)
-            .map_err(|e| Error::InvalidArgument(format!("HOTA checkpoint {}: {e}", path.display())))?;
-        let normalization = Normalization {
-            centre: doc["centre"]
-                .as_array()
-                .map(|c| c.iter().filter_map(|v| v.as_f64()).map(|v| v as f32).collect())
-                .unwrap_or_default(),
-            scale: doc["scale"].as_f64().unwrap_or(f64::NAN) as f32,
-        };
+        let normalization: Normalization = crate::io::read_checkpoint_json(&normalization_path(path))?;
         normalization.validate(self.net.dim())?;
         self.net.load(path)?;
         self.scaled_config = normalization.config(&self.config);

@@ -33,6 +33,7 @@ use crate::plot::{Figure, Plot};
 use crate::progress::{Progress, ProgressMode};
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::path::Path;
 
 /// Paper defaults (Tables 3–4 as the reference code runs them): 4×64 leaky-ReLU(0.01) networks,
@@ -419,9 +420,9 @@ impl<C: TransportCost> Nlot<C> {
             cost,
             potential: g,
             map: t,
-            history: saved.history,
-            eval_source: saved.eval_source,
-            eval_target: saved.eval_target,
+            history: saved.history.into_owned(),
+            eval_source: saved.eval_source.into_owned(),
+            eval_target: saved.eval_target.into_owned(),
             source: self.source,
             target: self.target,
             lbfgs: Lbfgs::new(config.ctransform)?,
@@ -455,12 +456,13 @@ const POTENTIAL_FILE: &str = "potential.npz";
 const MAP_FILE: &str = "map.npz";
 const RECORD_FILE: &str = "nlot.json";
 
-/// The history and evaluation points of a checkpoint.
+/// The history and evaluation points of a checkpoint: borrowed from the model when saving, owned
+/// when loading.
 #[derive(Serialize, Deserialize)]
-struct SavedRecord {
-    history: NlotHistory,
-    eval_source: Array2<f32>,
-    eval_target: Array2<f32>,
+struct SavedRecord<'a> {
+    history: Cow<'a, NlotHistory>,
+    eval_source: Cow<'a, Array2<f32>>,
+    eval_target: Cow<'a, Array2<f32>>,
 }
 
 /// The c-transform as the paper's Tables 3–4 state it: at most 20 L-BFGS iterations, history 10,
@@ -526,9 +528,9 @@ impl<C: TransportCost> NlotModel<C> {
         self.map.save(dir.join(MAP_FILE))?;
         self.cost.save_state(dir)?;
         let record = SavedRecord {
-            history: self.history.clone(),
-            eval_source: self.eval_source.clone(),
-            eval_target: self.eval_target.clone(),
+            history: Cow::Borrowed(&self.history),
+            eval_source: Cow::Borrowed(&self.eval_source),
+            eval_target: Cow::Borrowed(&self.eval_target),
         };
         crate::io::write_checkpoint_json(&dir.join(RECORD_FILE), &record)
     }

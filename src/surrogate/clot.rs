@@ -11,12 +11,13 @@ use ndarray::{s, Array1, Array2, ArrayView2, Axis};
 use ndarray_npy::{read_npy, write_npy};
 use rand::Rng;
 use rayon::prelude::*;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 
 use super::{check_times, locate, Anchors, ConditionEncoding, Surrogate, Trajectories};
 use crate::data::ConditionView;
 use crate::device::{default_device, rng, Device};
 use crate::error::{Error, Result};
+use crate::io::{read_checkpoint_json, write_checkpoint_json};
 use crate::lagrangian::Bounds;
 use crate::nn::{Activation, ConditionalMlp, FilmMlp, HostFilmMlp, HostMlp, Trainable};
 use crate::path::{
@@ -29,6 +30,39 @@ use crate::solver::{HtiConfig, HtiVariant};
 /// Format tag written into `surrogate.json`.
 const FORMAT: &str = "lagrangian-ot/hti-surrogate";
 const VERSION: u64 = 1;
+/// The surrogate's description beside its weights.
+const META_FILE: &str = "surrogate.json";
+
+/// What [`META_FILE`] holds: enough to rebuild every network before its weights load.
+#[derive(Serialize, Deserialize)]
+struct SurrogateMeta {
+    format: String,
+    version: u64,
+    variant: String,
+    dim: usize,
+    condition: SavedCondition,
+    times: Vec<f32>,
+    map_hidden: Vec<usize>,
+    film_hidden: Vec<usize>,
+    amortiser_hidden: Vec<usize>,
+    amortiser_activation: Activation,
+    knots: usize,
+    bounds: Option<SavedBounds>,
+}
+
+/// The condition encoding as `{"kind": "none" | "continuous" | "categorical", "width": n}`.
+#[derive(Serialize, Deserialize)]
+struct SavedCondition {
+    kind: String,
+    width: usize,
+}
+
+/// Box bounds as their two corners.
+#[derive(Serialize, Deserialize)]
+struct SavedBounds {
+    lo: Vec<f32>,
+    hi: Vec<f32>,
+}
 
 /// A fitted CLOT surrogate; see the module docs.
 pub struct HtiSurrogate {
@@ -336,21 +370,27 @@ impl HtiSurrogate {
                 ConditionEncoding::Categorical { num_categories } => ("categorical", num_categories),
             };
             let config = self.amortiser.config();
-            let meta = json!({
-                "format": FORMAT,
-                "version": VERSION,
-                "variant": self.variant.cli_name(),
-                "dim": self.dim,
-                "condition": { "kind": kind, "width": width },
-                "times": self.times,
-                "map_hidden": self.map_hidden,
-                "film_hidden": self.film_hidden,
-                "amortiser_hidden": config.hidden,
-                "amortiser_activation": config.activation,
-                "knots": self.amortiser.action().path().knots(),
-                "bounds": self.bounds.as_ref().map(|b| json!({"lo": b.lo(), "hi": b.hi()})),
-            });
-            std::fs::write(tmp.join("surrogate.json"), serde_json::to_string_pretty(&meta)?)?;
+            let meta = SurrogateMeta {
+                format: FORMAT.to_string(),
+                version: VERSION,
+                variant: self.variant.cli_name().to_string(),
+                dim: self.dim,
+                condition: SavedCondition {
+                    kind: kind.to_string(),
+                    width,
+                },
+                times: self.times.clone(),
+                map_hidden: self.map_hidden.clone(),
+                film_hidden: self.film_hidden.clone(),
+                amortiser_hidden: config.hidden.clone(),
+                amortiser_activation: config.activation,
+                knots: self.amortiser.action().path().knots(),
+                bounds: self.bounds.as_ref().map(|b| SavedBounds {
+                    lo: b.lo().to_vec(),
+                    hi: b.hi().to_vec(),
+                }),
+            };
+            write_checkpoint_json(&tmp.join(META_FILE), &meta)?;
             for (k, map) in self.maps.iter().enumerate() {
                 map.save(tmp.join(format!("map_{k}.npz")))?;
             }
@@ -377,49 +417,35 @@ impl HtiSurrogate {
     pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
         let dir = dir.as_ref();
         let bad = |reason: String| Error::checkpoint(dir, reason);
-        let text = std::fs::read_to_string(dir.join("surrogate.json"))
-            .map_err(|e| bad(format!("surrogate.json: {e}")))?;
-        let meta: Value = serde_json::from_str(&text)?;
-        if meta["format"] != FORMAT || meta["version"] != VERSION {
+        let meta: SurrogateMeta = read_checkpoint_json(&dir.join(META_FILE))?;
+        if meta.format != FORMAT || meta.version != VERSION {
             return Err(bad(format!("not an HTI surrogate of version {VERSION}")));
         }
-        let field = |name: &str| {
-            meta.get(name)
-                .ok_or_else(|| bad(format!("surrogate.json lacks '{name}'")))
-        };
-        let widths = |name: &str| -> Result<Vec<usize>> {
-            serde_json::from_value(field(name)?.clone()).map_err(|e| bad(format!("{name}: {e}")))
-        };
-        let variant = HtiVariant::from_name(field("variant")?.as_str().unwrap_or_default())?;
-        let dim = field("dim")?.as_u64().ok_or_else(|| bad("dim".into()))? as usize;
-        let times: Vec<f32> =
-            serde_json::from_value(field("times")?.clone()).map_err(|e| bad(format!("times: {e}")))?;
+        let SurrogateMeta {
+            variant,
+            dim,
+            condition,
+            times,
+            map_hidden,
+            film_hidden,
+            amortiser_hidden,
+            amortiser_activation: activation,
+            knots,
+            bounds,
+            ..
+        } = meta;
+        let variant = HtiVariant::from_name(&variant)?;
         check_times(&times)?;
-        let width = meta["condition"]["width"]
-            .as_u64()
-            .ok_or_else(|| bad("condition.width".into()))? as usize;
-        let encoding = match meta["condition"]["kind"].as_str() {
-            Some("none") => ConditionEncoding::None,
-            Some("continuous") => ConditionEncoding::Continuous { dim: width },
-            Some("categorical") => ConditionEncoding::Categorical {
+        let width = condition.width;
+        let encoding = match condition.kind.as_str() {
+            "none" => ConditionEncoding::None,
+            "continuous" => ConditionEncoding::Continuous { dim: width },
+            "categorical" => ConditionEncoding::Categorical {
                 num_categories: width,
             },
             other => return Err(bad(format!("unknown condition kind {other:?}"))),
         };
-        let (map_hidden, film_hidden) = (widths("map_hidden")?, widths("film_hidden")?);
-        let knots = field("knots")?.as_u64().ok_or_else(|| bad("knots".into()))? as usize;
-        let activation: Activation = serde_json::from_value(field("amortiser_activation")?.clone())
-            .map_err(|e| bad(format!("amortiser_activation: {e}")))?;
-        let bounds = match meta.get("bounds") {
-            Some(Value::Object(b)) => {
-                let lo: Vec<f32> =
-                    serde_json::from_value(b["lo"].clone()).map_err(|e| bad(format!("bounds: {e}")))?;
-                let hi: Vec<f32> =
-                    serde_json::from_value(b["hi"].clone()).map_err(|e| bad(format!("bounds: {e}")))?;
-                Some(Bounds::new(lo, hi)?)
-            }
-            _ => None,
-        };
+        let bounds = bounds.map(|b| Bounds::new(b.lo, b.hi)).transpose()?;
 
         let dev: Device = default_device(0);
         let mut maps = Vec::with_capacity(times.len() - 1);
@@ -440,7 +466,7 @@ impl HtiSurrogate {
             ActionKind::SquaredGeodesic,
         )?;
         let config = SplineAmortiserConfig {
-            hidden: widths("amortiser_hidden")?,
+            hidden: amortiser_hidden,
             activation,
             ..SplineAmortiserConfig::default()
         };
@@ -451,7 +477,7 @@ impl HtiSurrogate {
         };
         let (start, start_cond) = (npy("start_y.npy")?, npy("start_condition.npy")?);
         if start.ncols() != dim || start_cond.dim() != (start.nrows(), width) {
-            return Err(bad("start pool shapes disagree with surrogate.json".into()));
+            return Err(bad(format!("start pool shapes disagree with {META_FILE}")));
         }
         Ok(HtiSurrogate {
             host: HostNets::new(&maps, &amortiser),
