@@ -75,10 +75,19 @@ impl NlotSettings {
     /// With the paper's Armijo search ([`paper_ctransform`](crate::solver::nlot::paper_ctransform)) in
     /// training and evaluation the same runs gave final 3.34 / 1.39 / 3.99 (best 2.95 / 1.21 / 3.50) and
     /// 2048-point errors of 1.06 / 0.60 / 0.65: the Armijo search lets the refinement leave the target
-    /// (see its doc). Slit, hill and well were measured with the Armijo search only: final slit 2.50 /
-    /// 2.85 / 2.52 (paper 1.3 ± 0.2), hill 3.01 / 1.16 / 4.49 (1.8 ± 1.3), well 2.71 / 1.30 / 3.91
-    /// (1.3 ± 0.3). The paper's `PathRefresh::EveryEvaluation` in place of `OncePerSolve`, with the
+    /// (see its doc). The paper's `PathRefresh::EveryEvaluation` in place of `OncePerSolve`, with the
     /// Armijo search, lowered box seed 0's 2048-point error only from 1.06 to 0.90.
+    ///
+    /// Slit, hill and well, seeds 0 / 1 / 2, with the default search: final slit 4.60 / 3.75 / 3.72
+    /// (paper 1.3 ± 0.2; 2048-point error 4.27 / 2.86 / 0.12), hill 2.53 / 1.14 / 4.05 (1.8 ± 1.3;
+    /// 0.36 / 0.90 / 0.34), well 2.96 / 1.30 (1.3 ± 0.3; 0.81 / 0.57; seed 2 not run). The
+    /// Armijo search gave slit 2.50 / 2.85 / 2.52, hill 3.01 / 1.16 / 4.49 and well 2.71 / 1.30 / 3.91.
+    /// Slit seeds 0 and 1 learned the reversed assignment along the strips (correlation of x2 with
+    /// T(x)'s x2: −0.97), which the paths pay for by crossing in the opening: on seed 0's pushforward
+    /// the order-keeping reassignment costs 0.153 by geodesics against the map's 0.167. The
+    /// amortiser, refitted online on the map's own pairs, prices those order-keeping pairs at 0.88
+    /// (through the wall), so the c-transform never moves to them
+    /// (`examples/nlot_table1.rs diagnose=DIR`).
     pub fn fast() -> Self {
         let iterations = 2501;
         NlotSettings {
