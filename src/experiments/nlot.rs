@@ -80,7 +80,7 @@ impl NlotSettings {
     ///
     /// Slit, hill and well, seeds 0 / 1 / 2, with the default search: final slit 4.60 / 3.75 / 3.72
     /// (paper 1.3 ± 0.2; 2048-point error 4.27 / 2.86 / 0.12), hill 2.53 / 1.14 / 4.05 (1.8 ± 1.3;
-    /// 0.36 / 0.90 / 0.34), well 2.96 / 1.30 (1.3 ± 0.3; 0.81 / 0.57; seed 2 not run). The
+    /// 0.36 / 0.90 / 0.34), well 2.96 / 1.30 / 3.91 (1.3 ± 0.3; 0.81 / 0.57 / 0.46). The
     /// Armijo search gave slit 2.50 / 2.85 / 2.52, hill 3.01 / 1.16 / 4.49 and well 2.71 / 1.30 / 3.91.
     /// Slit seeds 0 and 1 learned the reversed assignment along the strips (correlation of x2 with
     /// T(x)'s x2: −0.97), which the paths pay for by crossing in the opening: on seed 0's pushforward
