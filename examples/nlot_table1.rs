@@ -20,20 +20,21 @@
 //!
 //! `diagnose=DIR` then looks for where the transport error comes from, on 1024 fresh points:
 //! - the W2² × 100 of each coordinate's marginal (sorted, exact in 1-D), pushforward against target;
+//! - a multi-start c-transform: the trained potential's c-transform refined from a grid of 36 warm
+//!   starts besides T(x), every answer re-priced with freshly predicted paths; how often and by how
+//!   much the best start beats the training solver's answer, and the W2² × 100 of the best answers;
 //! - whether the map keeps the order along the strips: the correlation of x2 with T(x)'s x2, and the
 //!   map's mean cost beside that of its own pushforward reassigned to the source in x2 order (a
 //!   lower second number means the map is not optimal: its paths cross), priced both by the amortised
 //!   paths and by geodesics (started from the amortiser's paths and from the path through the origin,
 //!   the cheaper kept);
-//! - a multi-start c-transform: the trained potential's c-transform refined from a grid of 36 warm
-//!   starts besides T(x), every answer re-priced with freshly predicted paths; how often and by how
-//!   much the best start beats the training solver's answer, and the W2² × 100 of the best answers;
 //! - the amortised paths' excess cost: the amortised action of (x, ŷ) against the geodesic solver's
 //!   optimum started from it;
 //! - and writes `x`, `y` (fresh target), `pushed`, `best`, `map` (raw T(x)), `amortised_cost` and
 //!   `geodesic_cost` as `.npy` into `DIR`, with the potential g on a 121 × 121 grid over [−1.5, 1.5]²
 //!   (`potential_grid`, x1-major).
 
+use lagrangian_ot::experiments::nctm::pearson;
 use lagrangian_ot::experiments::nlot::{
     obstacle_problem, sampling_rng, NlotSettings, LARGE_SAMPLE, SAMPLING_TRIALS,
 };
@@ -215,31 +216,6 @@ fn diagnose(model: &ObstacleModel, seed: u64, dir: &Path) -> Result<()> {
         );
     }
 
-    // The optimal map keeps the order along the strips; a reversed one (paths crossing) can still
-    // land on the target but costs more. Reassigning the same pushforward cloud to the source in x2
-    // order prices that: a lower cost there means the learned map is not optimal.
-    let x2_order = |m: &Array2<f32>| {
-        let mut idx: Vec<usize> = (0..m.nrows()).collect();
-        idx.sort_by(|&a, &b| m[[a, 1]].total_cmp(&m[[b, 1]]));
-        idx
-    };
-    let mut reordered = pushed.clone();
-    for (&to, &from) in x2_order(&x).iter().zip(&x2_order(&pushed)) {
-        reordered.row_mut(to).assign(&pushed.row(from));
-    }
-    let correlation = {
-        let (a, b) = (x.column(1), pushed.column(1));
-        let (ma, mb) = (a.mean().unwrap_or(0.0), b.mean().unwrap_or(0.0));
-        let cov = a.iter().zip(b).map(|(p, q)| (p - ma) * (q - mb)).sum::<f32>();
-        cov / (a.mapv(|p| (p - ma).powi(2)).sum() * b.mapv(|q| (q - mb).powi(2)).sum()).sqrt()
-    };
-    println!(
-        "  order along the strip: corr(x2, T(x)2) {correlation:.4}; mean cost of the map {:.5}, \
-         of its pushforward reassigned in x2 order {:.5}",
-        model.cost.cost(&x, &pushed)?.mean().unwrap_or(f32::NAN),
-        model.cost.cost(&x, &reordered)?.mean().unwrap_or(f32::NAN),
-    );
-
     // Objective of the c-transform priced with freshly predicted paths, the same for every candidate.
     let objective =
         |y: &Array2<f32>| -> Result<Array1<f32>> { Ok(model.cost.cost(&x, y)? - model.potential_at(y)?) };
@@ -293,28 +269,31 @@ fn diagnose(model: &ObstacleModel, seed: u64, dir: &Path) -> Result<()> {
         .solve(&model.cost.lagrangian, &x, &pushed, Some(&init), None)?
         .costs;
     let excess = &amortised - &geodesic;
-    // The true costs of the map's pairs and of the x2-order reassignment: geodesics started both from
-    // the amortiser's paths and from the path through the origin (the slit's opening), the cheaper
-    // kept, since an amortiser trained on one assignment may price the other through the wall.
+    // The optimal map keeps the order along the strips; a reversed one (paths crossing) can still
+    // land on the target but costs more. Reassigning the same pushforward cloud to the source in x2
+    // order prices that: a lower cost there means the learned map is not optimal. True costs are
+    // geodesics started both from the amortiser's paths and from the path through the origin (the
+    // slit's opening), the cheaper kept, since an amortiser trained on one assignment may price the
+    // other through the wall.
+    let x2_order = |m: &Array2<f32>| {
+        let mut idx: Vec<usize> = (0..m.nrows()).collect();
+        idx.sort_by(|&a, &b| m[[a, 1]].total_cmp(&m[[b, 1]]));
+        idx
+    };
+    let mut reordered = pushed.clone();
+    for (&to, &from) in x2_order(&x).iter().zip(&x2_order(&pushed)) {
+        reordered.row_mut(to).assign(&pushed.row(from));
+    }
     let knots = model.cost.amortiser.action().path().knots();
-    let through_origin = |a: &Array2<f32>, b: &Array2<f32>| {
-        Array2::from_shape_fn((a.nrows(), (knots - 2) * 2), |(r, p)| {
+    let through_origin = |b: &Array2<f32>| {
+        Array2::from_shape_fn((n, (knots - 2) * 2), |(r, p)| {
             let s = (p / 2 + 1) as f32 / (knots - 1) as f32;
-            -s.min(1.0 - s) * (a[[r, p % 2]] + b[[r, p % 2]])
+            -s.min(1.0 - s) * (x[[r, p % 2]] + b[[r, p % 2]])
         })
     };
-    let true_cost = |b: &Array2<f32>| -> Result<f64> {
-        let from_amortiser = solver
-            .solve(
-                &model.cost.lagrangian,
-                &x,
-                b,
-                Some(&model.cost.predict(&x, b)?),
-                None,
-            )?
-            .costs;
+    let cheaper_geodesic_mean = |b: &Array2<f32>, from_amortiser: &Array1<f32>| -> Result<f64> {
         let from_origin = solver
-            .solve(&model.cost.lagrangian, &x, b, Some(&through_origin(&x, b)), None)?
+            .solve(&model.cost.lagrangian, &x, b, Some(&through_origin(b)), None)?
             .costs;
         Ok(from_amortiser
             .iter()
@@ -323,10 +302,25 @@ fn diagnose(model: &ObstacleModel, seed: u64, dir: &Path) -> Result<()> {
             .sum::<f64>()
             / n as f64)
     };
+    let reordered_amortised = model.cost.cost(&x, &reordered)?;
+    let reordered_geodesic = solver
+        .solve(
+            &model.cost.lagrangian,
+            &x,
+            &reordered,
+            Some(&model.cost.predict(&x, &reordered)?),
+            None,
+        )?
+        .costs;
+    let as_f64 = |v: ndarray::ArrayView1<f32>| v.iter().map(|&a| a as f64).collect::<Vec<_>>();
     println!(
-        "  geodesic mean cost of the map {:.5}, of its pushforward reassigned in x2 order {:.5}",
-        true_cost(&pushed)?,
-        true_cost(&reordered)?
+        "  order along the strip: corr(x2, T(x)2) {:.4}; mean cost of the map {:.5} (geodesic {:.5}), \
+         of its pushforward reassigned in x2 order {:.5} (geodesic {:.5})",
+        pearson(&as_f64(x.column(1)), &as_f64(pushed.column(1))),
+        amortised.mean().unwrap_or(f32::NAN),
+        cheaper_geodesic_mean(&pushed, &geodesic)?,
+        reordered_amortised.mean().unwrap_or(f32::NAN),
+        cheaper_geodesic_mean(&reordered, &reordered_geodesic)?,
     );
     for (name, keep) in [("|x2| < 0.5", true), ("|x2| ≥ 0.5", false)] {
         let rows: Vec<usize> = (0..n).filter(|&r| band(r) == keep).collect();
